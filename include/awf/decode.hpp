@@ -1,0 +1,23 @@
+// kernel -> kernel model: reads one inet table with its chains, sets (and elements) and rules
+// (with counters) over netlink. The reverse of encode; the read-back check, tamper detection
+// and restore all stand on it.
+#pragma once
+
+#include "awf/kernel_model.hpp"
+#include "awf/netlink_socket.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace awf {
+
+std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name);
+
+struct TableId {
+    uint32_t family;
+    std::string name;
+};
+std::vector<TableId> list_tables(NetlinkSocket& sock);
+
+} // namespace awf

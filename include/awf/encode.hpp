@@ -1,0 +1,50 @@
+// kernel model -> one nfnetlink batch (libnftnl builds every message). Each message gets its
+// own sequence number, remembered with a description of the object, so a kernel error can be
+// reported as the object that caused it.
+#pragma once
+
+#include "awf/kernel_model.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace awf {
+
+class Batch {
+public:
+    explicit Batch(uint32_t first_seq);
+
+    struct Object {
+        uint32_t seq;
+        std::string what;
+        size_t offset; // of the message inside the batch, to resolve ext-ack attribute offsets
+    };
+
+    // Appends a message; `build` fills the payload after the header is in place.
+    template <typename Build>
+    void add(uint16_t type, uint16_t flags, std::string what, Build&& build);
+    void finish(); // appends the batch end message
+
+    const std::vector<char>& bytes() const { return buf_; }
+    const std::vector<Object>& objects() const { return objects_; }
+    const Object* find(uint32_t seq) const;
+    uint32_t begin_seq() const { return begin_seq_; }
+
+private:
+    char* reserve(size_t n);
+    void commit_message(size_t offset);
+
+    std::vector<char> buf_;
+    std::vector<Object> objects_;
+    uint32_t begin_seq_;
+    uint32_t next_seq_;
+};
+
+// Create-or-replace in one batch: add the table (so the delete cannot fail), delete it, add it
+// again with everything in it. At no point is there a partial policy or none.
+Batch encode_replace(const kernel::Table& table, uint32_t first_seq);
+// Removes the table and all in it.
+Batch encode_delete(const std::string& table, uint32_t first_seq);
+
+} // namespace awf

@@ -1,0 +1,43 @@
+// A libmnl socket owned by RAII, opened in whatever namespace the thread is in at the time
+// (a netlink socket stays bound to the namespace it was created in).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct mnl_socket;
+struct nlmsghdr;
+
+namespace awf {
+
+class NetlinkSocket {
+public:
+    explicit NetlinkSocket(int bus); // NETLINK_NETFILTER, NETLINK_ROUTE
+    uint32_t portid() const { return portid_; }
+    mnl_socket* get() const { return sock_.get(); }
+
+    void send(const void* data, size_t len);
+    // Runs `cb` on every message of a dump answering `seq`, until its NLMSG_DONE.
+    void dump(const void* request, size_t len, uint32_t seq,
+              const std::function<void(const nlmsghdr*)>& cb);
+    // Receives whatever is queued, waiting up to `timeout_ms` for the first message.
+    // Returns false on timeout.
+    bool receive(std::vector<char>& buf, int timeout_ms);
+    // Raises the socket buffers for a large batch (CAP_NET_ADMIN allows forcing them).
+    void set_buffers(size_t bytes);
+
+private:
+    struct Closer {
+        void operator()(mnl_socket* s) const;
+    };
+    std::unique_ptr<mnl_socket, Closer> sock_;
+    uint32_t portid_ = 0;
+};
+
+// A sequence number seed unique enough per process run (nft uses time(NULL)).
+uint32_t initial_sequence();
+
+} // namespace awf

@@ -1,0 +1,138 @@
+#include "awf/apply.hpp"
+
+#include "awf/commit.hpp"
+#include "awf/conntrack.hpp"
+#include "awf/decode.hpp"
+#include "awf/encode.hpp"
+#include "awf/error.hpp"
+#include "awf/facts.hpp"
+#include "awf/lower.hpp"
+#include "awf/planner.hpp"
+
+#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+#include <libnftnl/expr.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace awf {
+
+namespace {
+
+std::optional<IpAddr> resolve_in_own_namespace(const std::string& name) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0 || !res) return std::nullopt;
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(res, freeaddrinfo);
+    IpAddr a;
+    std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, 4);
+    return a;
+}
+
+void inject_invalid_object(kernel::Table& t) {
+    kernel::Rule r;
+    r.chain = t.chains.back().name;
+    kernel::Expr load{"meta", {}};
+    load.set(NFTNL_EXPR_META_KEY, NFT_META_L4PROTO).set(NFTNL_EXPR_META_DREG, NFT_REG_1);
+    kernel::Expr lookup{"lookup", {}};
+    lookup.set(NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1).set_str(NFTNL_EXPR_LOOKUP_SET, "__awf_test_missing");
+    r.exprs = {load, lookup};
+    t.rules.push_back(r);
+}
+
+// Last step of `disable` mode: it removes the namespace's IPv6 addresses and cannot be undone,
+// so it runs only once the rules (which already deny) are in; failing it is a warning.
+std::vector<std::string> disable_ipv6() {
+    std::vector<std::string> warnings;
+    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+        std::ofstream f(path);
+        if (f) f << "1\n";
+        if (!f) warnings.push_back(std::string("ipv6 disable: cannot write ") + path + " (the rules deny IPv6 anyway)");
+    }
+    return warnings;
+}
+
+size_t count_rules(const kernel::Table& t) { return t.rules.size(); }
+
+} // namespace
+
+ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
+    Facts facts;
+    if (!target.empty()) {
+        NamespaceHandle ns = NamespaceHandle::open(target);
+        if (needs_discovery(policy)) {
+            NamespaceScope in(ns);
+            NetlinkSocket route(NETLINK_ROUTE);
+            facts = gather_facts(policy, target, route);
+        }
+    } else if (needs_discovery(policy) &&
+               (policy.host_access && policy.host_gateways.empty())) {
+        throw Error(ExitCode::target, "--dry-run", "this policy discovers host gateways: give --netns or --pid");
+    }
+    if (!IpAddr::parse(policy.squid_host) && !facts.squid_resolved)
+        facts.squid_resolved = resolve_in_own_namespace(policy.squid_host);
+    return resolve(policy, facts);
+}
+
+ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyOptions& opts) {
+    kernel::Table want = lower(plan(policy));
+    if (opts.inject_invalid_object) inject_invalid_object(want);
+
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    ApplyResult result;
+
+    std::optional<kernel::Table> previous = read_table(nf, want.name);
+    const std::string where = "table inet " + want.name + " in " + target.describe();
+    if (previous && kernel::compare(want, *previous).empty()) {
+        result.action = ApplyResult::Action::unchanged;
+    } else {
+        commit(nf, encode_replace(want, initial_sequence()));
+        result.action = previous ? ApplyResult::Action::replaced : ApplyResult::Action::installed;
+
+        std::optional<kernel::Table> installed = read_table(nf, want.name);
+        std::vector<std::string> diffs =
+            installed ? kernel::compare(want, *installed) : std::vector<std::string>{"table missing after commit"};
+        auto restore = [&](const std::string& step, const std::string& why) {
+            if (previous)
+                commit(nf, encode_replace(*previous, initial_sequence()));
+            else
+                commit(nf, encode_delete(want.name, initial_sequence()));
+            throw Error(ExitCode::restored, step, why + "; previous state restored");
+        };
+        if (!diffs.empty()) restore("read-back of " + where, diffs.front());
+        if (!previous) {
+            try {
+                flush_conntrack(nf);
+            } catch (const Error& e) {
+                restore(e.where(), e.reason());
+            }
+        }
+    }
+    if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
+
+    static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
+    result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where + " (sha256:" +
+                     policy.digest().substr(0, 12) + ", " + std::to_string(want.chains.size()) + " chains, " +
+                     std::to_string(want.sets.size()) + " sets, " + std::to_string(count_rules(want)) + " rules)";
+    return result;
+}
+
+bool remove_table(const std::string& table, const Target& target) {
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    if (!read_table(nf, table)) return false;
+    commit(nf, encode_delete(table, initial_sequence()));
+    return true;
+}
+
+} // namespace awf

@@ -1,0 +1,88 @@
+#include "awf/netlink_socket.hpp"
+
+#include "awf/error.hpp"
+
+#include <libmnl/libmnl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <exception>
+
+namespace awf {
+
+void NetlinkSocket::Closer::operator()(mnl_socket* s) const { mnl_socket_close(s); }
+
+NetlinkSocket::NetlinkSocket(int bus) : sock_(mnl_socket_open2(bus, SOCK_CLOEXEC)) {
+    if (!sock_) throw Error(ExitCode::internal, "netlink socket", std::strerror(errno));
+    if (mnl_socket_bind(sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+        throw Error(ExitCode::internal, "netlink bind", std::strerror(errno));
+    portid_ = mnl_socket_get_portid(sock_.get());
+    int one = 1;
+    // Extended acks name the offending attribute and carry the kernel's reason text.
+    mnl_socket_setsockopt(sock_.get(), NETLINK_EXT_ACK, &one, sizeof one);
+}
+
+void NetlinkSocket::set_buffers(size_t bytes) {
+    int size = static_cast<int>(std::min<size_t>(bytes, 64u << 20));
+    setsockopt(mnl_socket_get_fd(sock_.get()), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
+    setsockopt(mnl_socket_get_fd(sock_.get()), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+}
+
+void NetlinkSocket::send(const void* data, size_t len) {
+    if (mnl_socket_sendto(sock_.get(), data, len) < 0)
+        throw Error(ExitCode::internal, "netlink send", std::strerror(errno));
+}
+
+bool NetlinkSocket::receive(std::vector<char>& buf, int timeout_ms) {
+    pollfd p{mnl_socket_get_fd(sock_.get()), POLLIN, 0};
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r < 0) throw Error(ExitCode::internal, "netlink poll", std::strerror(errno));
+    if (r == 0) return false;
+    buf.resize(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 1 << 17));
+    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+    if (n < 0) throw Error(ExitCode::internal, "netlink receive", std::strerror(errno));
+    buf.resize(static_cast<size_t>(n));
+    return true;
+}
+
+void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
+                         const std::function<void(const nlmsghdr*)>& cb) {
+    send(request, len);
+    // Exceptions must not unwind through libmnl's C frames: park them and rethrow here.
+    struct Ctx {
+        const std::function<void(const nlmsghdr*)>* cb;
+        std::exception_ptr error;
+    } ctx{&cb, nullptr};
+    auto trampoline = [](const nlmsghdr* nlh, void* data) -> int {
+        auto* c = static_cast<Ctx*>(data);
+        try {
+            (*c->cb)(nlh);
+        } catch (...) {
+            c->error = std::current_exception();
+            return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+    };
+    std::vector<char> buf(1 << 17);
+    for (;;) {
+        ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+        if (n < 0) throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
+        int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid_, trampoline, &ctx);
+        if (ctx.error) std::rethrow_exception(ctx.error);
+        if (r < 0) {
+            // ENOENT: the object (table, set) is not there; callers treat that as empty.
+            if (errno == ENOENT) return;
+            throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
+        }
+        if (r == MNL_CB_STOP) return;
+    }
+}
+
+uint32_t initial_sequence() {
+    return static_cast<uint32_t>(std::time(nullptr));
+}
+
+} // namespace awf

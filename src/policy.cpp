@@ -1,0 +1,133 @@
+#include "awf/policy.hpp"
+
+#include "awf/error.hpp"
+#include "awf/sha256.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace awf {
+
+PortSet default_dangerous_ports() {
+    PortSet s;
+    for (uint16_t p : {22, 23, 25, 110, 143, 445, 1433, 1521, 3306, 3389, 5432, 6379, 27017,
+                       27018, 28017})
+        s.add({p, p});
+    return s;
+}
+
+Policy Policy::defaults() {
+    Policy p;
+    p.dns_servers = {IpAddr::v4(8, 8, 8, 8), IpAddr::v4(8, 8, 4, 4)};
+    p.dangerous_ports = default_dangerous_ports();
+    return p;
+}
+
+bool needs_discovery(const Policy& p) {
+    return (p.host_access && p.host_gateways.empty()) || p.inbound.kind == Inbound::Kind::local ||
+           !IpAddr::parse(p.squid_host).has_value();
+}
+
+namespace {
+
+template <typename T> void add_unique(std::vector<T>& v, const T& x) {
+    if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+
+std::vector<IpAddr> discover_gateways(const Policy& p, const Facts& f) {
+    std::vector<IpAddr> found;
+    std::vector<IpAddr> candidates = f.hosts_docker_internal;
+    if (candidates.empty() && p.fallback_gateway) candidates.push_back(*p.fallback_gateway);
+    if (f.default_gateway_v4) candidates.push_back(*f.default_gateway_v4);
+    for (const auto& a : candidates) {
+        // A container can write its own hosts file: an attacker-chosen public address must
+        // never become an exemption.
+        if (!is_private(a))
+            throw input_error("host gateway discovery", a.str(),
+                              "not in a private range; pass --host-gateway to override");
+        add_unique(found, a);
+    }
+    if (found.empty())
+        throw Error(ExitCode::invalid_input, "host gateway discovery",
+                    "no host.docker.internal in the hosts file and no default route; pass "
+                    "--host-gateway");
+    return found;
+}
+
+} // namespace
+
+ResolvedPolicy resolve(const Policy& p, const Facts& f) {
+    ResolvedPolicy r;
+    r.policy = p;
+    if (auto lit = IpAddr::parse(p.squid_host)) {
+        r.squid = *lit;
+    } else if (f.squid_resolved) {
+        r.squid = *f.squid_resolved;
+    } else {
+        throw input_error("--squid", p.squid_host, "name not found");
+    }
+    if (!r.squid.is_v4()) throw input_error("--squid", p.squid_host, "Squid must be IPv4");
+
+    if (p.host_access) {
+        if (!p.host_gateways.empty()) {
+            for (const auto& g : p.host_gateways) add_unique(r.gateways, g);
+        } else {
+            r.gateways = discover_gateways(p, f);
+        }
+    }
+    if (!p.host_service_ports.empty() && !p.host_access)
+        throw input_error("--allow-host-service-ports", p.host_service_ports.str(),
+                          "requires --enable-host-access");
+
+    switch (p.inbound.kind) {
+    case Inbound::Kind::local:
+        r.inbound_sources = f.local_subnets;
+        for (const auto& g : r.gateways) add_unique(r.inbound_sources, Cidr::of(g, g.is_v4() ? 32 : 128));
+        break;
+    case Inbound::Kind::cidrs:
+        r.inbound_sources = p.inbound.cidrs;
+        break;
+    default:
+        break;
+    }
+    if (p.doh_proxy)
+        r.dns = {*p.doh_proxy};
+    else
+        for (const auto& d : p.dns_servers) add_unique(r.dns, d);
+    return r;
+}
+
+std::string ResolvedPolicy::canonical() const {
+    const Policy& p = policy;
+    std::ostringstream o;
+    auto addrs = [&](const std::vector<IpAddr>& v) {
+        std::string s;
+        for (const auto& a : v) s += (s.empty() ? "" : ",") + a.str();
+        return s;
+    };
+    o << "squid=" << squid.str() << ":" << p.squid_port << "\n";
+    o << "dns=" << addrs(dns) << "\n";
+    o << "host_access=" << p.host_access << "\n";
+    o << "gateways=" << addrs(gateways) << "\n";
+    o << "allow_host_ports=" << p.allow_host_ports.str() << "\n";
+    o << "host_service_ports=" << p.host_service_ports.str() << "\n";
+    if (p.api_proxy) o << "api_proxy=" << p.api_proxy->addr.str() << ":" << p.api_proxy->ports.str() << "\n";
+    if (p.cli_proxy) o << "cli_proxy=" << p.cli_proxy->addr.str() << ":" << p.cli_proxy->ports.str() << "\n";
+    if (p.doh_proxy) o << "doh_proxy=" << p.doh_proxy->str() << "\n";
+    o << "dangerous_ports=" << p.dangerous_ports.str() << "\n";
+    static constexpr const char* kinds[] = {"local", "any", "none", "cidrs"};
+    o << "inbound=" << kinds[static_cast<int>(p.inbound.kind)];
+    for (const auto& c : inbound_sources) o << "," << c.str();
+    o << "\n";
+    o << "ipv6=" << (p.ipv6 == Ipv6Mode::disable ? "disable" : "block") << "\n";
+    o << "blocked_action=" << (p.blocked_action == BlockedAction::reject ? "reject" : "drop") << "\n";
+    o << "log_group=" << (p.log_group ? std::to_string(*p.log_group) : "off") << "\n";
+    o << "table=" << p.table << "\n";
+    return o.str();
+}
+
+std::string ResolvedPolicy::digest() const {
+    return sha256_hex(canonical());
+}
+
+} // namespace awf
