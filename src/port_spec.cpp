@@ -88,19 +88,19 @@ std::vector<PortRange> parse_port_list(std::string_view text, const std::string&
     return out;
 }
 
-PortSet::PortSet(std::initializer_list<PortRange> ranges) {
-    for (auto r : ranges) add(r);
+PortSet::PortSet(std::initializer_list<PortRange> ranges) : ranges_(ranges) {
+    normalize();
 }
 
-PortSet::PortSet(const std::vector<PortRange>& ranges) {
-    for (auto r : ranges) add(r);
+PortSet::PortSet(const std::vector<PortRange>& ranges) : ranges_(ranges) {
+    normalize();
 }
 
-void PortSet::add(PortRange r) {
-    ranges_.push_back(r);
+void PortSet::normalize() {
     std::sort(ranges_.begin(), ranges_.end(),
               [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
     std::vector<PortRange> merged;
+    merged.reserve(ranges_.size());
     for (auto x : ranges_) {
         if (!merged.empty() && static_cast<unsigned>(merged.back().last) + 1 >= x.first)
             merged.back().last = std::max(merged.back().last, x.last);
@@ -110,24 +110,32 @@ void PortSet::add(PortRange r) {
     ranges_ = std::move(merged);
 }
 
+void PortSet::add(PortRange r) {
+    ranges_.push_back(r);
+    normalize();
+}
+
 PortSet& PortSet::operator|=(const PortSet& other) {
-    for (auto r : other.ranges_) add(r);
+    ranges_.insert(ranges_.end(), other.ranges_.begin(), other.ranges_.end());
+    normalize();
     return *this;
 }
 
 PortSet PortSet::operator-(const PortSet& other) const {
-    PortSet out;
+    // Both sides are sorted and disjoint: one linear sweep.
+    std::vector<PortRange> out;
+    size_t j = 0;
     for (auto r : ranges_) {
         unsigned lo = r.first;
-        for (auto cut : other.ranges_) {
-            if (cut.last < lo || cut.first > r.last) continue;
-            if (cut.first > lo) out.add({static_cast<uint16_t>(lo), static_cast<uint16_t>(cut.first - 1)});
-            lo = static_cast<unsigned>(cut.last) + 1;
-            if (lo > r.last) break;
+        while (j < other.ranges_.size() && other.ranges_[j].last < lo) ++j;
+        for (size_t k = j; k < other.ranges_.size() && other.ranges_[k].first <= r.last; ++k) {
+            const auto& cut = other.ranges_[k];
+            if (cut.first > lo) out.push_back({static_cast<uint16_t>(lo), static_cast<uint16_t>(cut.first - 1)});
+            lo = std::max<unsigned>(lo, static_cast<unsigned>(cut.last) + 1);
         }
-        if (lo <= r.last) out.add({static_cast<uint16_t>(lo), r.last});
+        if (lo <= r.last) out.push_back({static_cast<uint16_t>(lo), r.last});
     }
-    return out;
+    return PortSet(out);
 }
 
 bool PortSet::contains(uint16_t port) const {

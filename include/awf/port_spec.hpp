@@ -44,6 +44,7 @@ public:
     bool operator==(const PortSet&) const = default;
 
 private:
+    void normalize();
     std::vector<PortRange> ranges_; // sorted, disjoint, adjacent ranges merged
 };
 
