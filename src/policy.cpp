@@ -81,7 +81,10 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
 
     switch (p.inbound.kind) {
     case Inbound::Kind::local:
-        r.inbound_sources = f.local_subnets;
+        // In disable mode the last step removes every IPv6 address; planning with them would
+        // make the next apply of the same policy see different facts and replace the table.
+        for (const auto& c : f.local_subnets)
+            if (c.addr.is_v4() || p.ipv6 == Ipv6Mode::block) add_unique(r.inbound_sources, c);
         for (const auto& g : r.gateways) add_unique(r.inbound_sources, Cidr::of(g, g.is_v4() ? 32 : 128));
         break;
     case Inbound::Kind::cidrs:

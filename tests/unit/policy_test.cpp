@@ -229,3 +229,10 @@ TEST(Policy, DigestChangesWithEveryInput) {
     EXPECT_NE(a, resolve(policy_from_args({"--ipv6", "block"}), f).digest());
     EXPECT_NE(a, resolve(policy_from_args({"--allow-host-ports", "8080"}), f).digest());
 }
+
+TEST(Policy, InboundLocalIgnoresIpv6SubnetsThatDisableModeRemoves) {
+    Facts f;
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24"), *Cidr::parse("fe80::/64")};
+    EXPECT_EQ(resolve(policy_from_args({"--ipv6", "disable"}), f).inbound_sources.size(), 1u);
+    EXPECT_EQ(resolve(policy_from_args({"--ipv6", "block"}), f).inbound_sources.size(), 2u);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Equivalence with nft: for every policy of tests/data/policies.txt, `awf-net apply` into
+# namespace A and `nft -f` of `awf-net apply --dry-run --print nft` into namespace B build the
+# same kernel ruleset, compared as nft text and as bytecode (nft --debug=netlink).
+source "$(dirname "$0")/lib.sh"
+
+p=$(new_prefix)
+a=$p-a
+b=$p-b
+make_ns "$a"
+make_ns "$b"
+# A's facts for discovery: an interface (a veth pair inside A), a default route, a hosts file.
+ip -n "$a" link add v0 type veth peer name v1
+ip -n "$a" addr add 172.30.0.20/24 dev v0
+ip -n "$a" link set v0 up
+ip -n "$a" link set v1 up
+ip -n "$a" route add default via 172.30.0.1
+mkdir -p "/etc/netns/$a"
+printf '172.17.0.1 host.docker.internal\n' > "/etc/netns/$a/hosts"
+
+while IFS='|' read -r name args; do
+    name=$(echo "$name" | xargs)
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    # shellcheck disable=SC2086
+    out=$("$AWF" apply --netns "$a" $args 2>&1) || { fail "$name: apply" "$out"; continue; }
+    # shellcheck disable=SC2086
+    "$AWF" apply --netns "$a" --dry-run --print nft $args > "/tmp/$p.nft" 2>&1 || { fail "$name: dry-run" "$(cat /tmp/$p.nft)"; continue; }
+    ip netns exec "$b" nft flush ruleset
+    out=$(ip netns exec "$b" nft -f "/tmp/$p.nft" 2>&1) || { fail "$name: nft -f accepts --print nft" "$out"; continue; }
+    pass "$name: nft -f accepts --print nft"
+    if diff <(ruleset_text "$a") <(ruleset_text "$b") > "/tmp/$p.diff"; then
+        pass "$name: nft list ruleset equal"
+    else
+        fail "$name: nft list ruleset equal" "$(head -20 /tmp/$p.diff)"
+    fi
+    if diff <(ruleset_bytecode "$a") <(ruleset_bytecode "$b") > "/tmp/$p.diff"; then
+        pass "$name: bytecode equal"
+    else
+        fail "$name: bytecode equal" "$(head -20 /tmp/$p.diff)"
+    fi
+    ip netns exec "$a" nft flush ruleset
+done < "$ROOT/tests/data/policies.txt"
+rm -f "/tmp/$p.nft" "/tmp/$p.diff"
+finish

@@ -1,0 +1,86 @@
+# Shared harness of the integration tests (sourced). Each test file makes its own uniquely
+# named namespaces, registers them for cleanup, and reports "N passed, M failed".
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+AWF=${AWF_NET:-$ROOT/build/awf-net}
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+CLEANUP_NS=()
+CLEANUP_TESTBEDS=()
+CLEANUP_PIDS=()
+
+[[ $(id -u) -eq 0 ]] || { echo "integration tests need root (network namespaces)"; exit 1; }
+[[ -x "$AWF" ]] || { echo "no awf-net binary at $AWF"; exit 1; }
+
+# A short unique prefix: interface and namespace names stay well under 15 characters.
+new_prefix() { printf 't%04x%02x' $((RANDOM)) $(( $$ % 256 )); }
+
+cleanup() {
+    local pid ns tb
+    for pid in "${CLEANUP_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for ns in "${CLEANUP_NS[@]}"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        [[ -n "$pids" ]] && kill -9 $pids 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+        rm -rf "/etc/netns/$ns"
+    done
+    for tb in "${CLEANUP_TESTBEDS[@]}"; do "$ROOT/tools/testbed" down "$tb" >/dev/null 2>&1; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+make_ns() { # make_ns NAME: an empty namespace with loopback up, removed at exit
+    ip netns add "$1" && CLEANUP_NS+=("$1") && ip -n "$1" link set lo up
+}
+
+testbed_up() { # testbed_up PREFIX
+    CLEANUP_TESTBEDS+=("$1")
+    "$ROOT/tools/testbed" up "$1" >/dev/null
+}
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+fail() { FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); echo "FAIL - $1${2:+: $2}"; }
+
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+    local name=$1; shift
+    local out
+    if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"; fi
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+    if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1" "got [$2] want [$3]"; fi
+}
+
+# expect_exit NAME CODE CMD...: passes when CMD exits with CODE.
+expect_exit() {
+    local name=$1 code=$2; shift 2
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [[ $rc -eq $code ]]; then pass "$name"; else fail "$name" "exit $rc, want $code: $(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
+}
+
+# The ruleset as nft prints it, and as bytecode with set elements sorted (hash and rbtree
+# sets list in a per-namespace order) and handles removed.
+ruleset_text() { ip netns exec "$1" nft list ruleset; }
+ruleset_bytecode() {
+    ip netns exec "$1" nft --debug=netlink list ruleset 2>&1 | python3 -c '
+import re, sys
+out, elems = [], []
+for line in sys.stdin.read().split("\n"):
+    if line.startswith("\telement"):
+        elems.append(line); continue
+    out.extend(sorted(elems)); elems = []
+    out.append(re.sub(r"^(inet \S+ \S+) \d+( \d+)?$", r"\1", line))
+out.extend(sorted(elems))
+print("\n".join(out))'
+}
+
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    [[ -n "${AWF_RESULTS:-}" ]] && echo "$PASSED $FAILED" >> "$AWF_RESULTS"
+    [[ $FAILED -eq 0 ]]
+}

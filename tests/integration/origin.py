@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Test servers of the testbed: one process listening on several TCP ports (IPv4 and IPv6).
+
+HTTP ports answer a short page naming the port; TLS ports do the same over a throw-away
+self-signed certificate; raw ports accept and record whatever arrives. Every connection and
+every received line is appended to LOG, which the tests read to prove what did (not) arrive.
+
+usage: origin.py LOG [http:PORT | tls:PORT:CERT:KEY | raw:PORT]... [--bind ADDR]...
+"""
+import socket
+import ssl
+import sys
+import threading
+import time
+
+log_lock = threading.Lock()
+
+
+def record(log, line):
+    with log_lock, open(log, "a") as f:
+        f.write(f"{time.time():.3f} {line}\n")
+
+
+def serve_conn(kind, port, conn, peer, log, ctx):
+    conn.settimeout(10)
+    try:
+        if kind == "tls":
+            conn = ctx.wrap_socket(conn, server_side=True)
+        record(log, f"{kind}:{port} connect {peer[0]}")
+        if kind == "raw":
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    break
+                record(log, f"raw:{port} data {peer[0]} {data.decode(errors='replace').strip()}")
+            return
+        buf = b""
+        while b"\r\n\r\n" not in buf and len(buf) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+        request = buf.split(b"\r\n", 1)[0].decode(errors="replace")
+        record(log, f"{kind}:{port} request {peer[0]} {request}")
+        body = f"origin {port}\n".encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    except Exception as e:  # a test client hanging up early is normal
+        record(log, f"{kind}:{port} error {peer[0]} {type(e).__name__}")
+    finally:
+        conn.close()
+
+
+def bind_socket(port, bind):
+    fam = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((bind, port))
+    s.listen(128)
+    return s
+
+
+def accept_loop(kind, port, s, log, ctx):
+    while True:
+        conn, peer = s.accept()
+        threading.Thread(target=serve_conn, args=(kind, port, conn, peer, log, ctx), daemon=True).start()
+
+
+def main():
+    log = sys.argv[1]
+    binds, specs = [], []
+    args = sys.argv[2:]
+    i = 0
+    while i < len(args):
+        if args[i] == "--bind":
+            binds.append(args[i + 1])
+            i += 2
+        else:
+            specs.append(args[i])
+            i += 1
+    binds = binds or ["0.0.0.0"]
+    threads = []
+    for spec in specs:
+        parts = spec.split(":")
+        kind, port = parts[0], int(parts[1])
+        ctx = None
+        if kind == "tls":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(parts[2], parts[3])
+        for b in binds:
+            # Bound before "ready" is logged, so a test that waits for it never races a bind.
+            s = bind_socket(port, b)
+            t = threading.Thread(target=accept_loop, args=(kind, port, s, log, ctx), daemon=True)
+            t.start()
+            threads.append(t)
+    record(log, "ready")
+    for t in threads:
+        t.join()
+
+
+if __name__ == "__main__":
+    main()
