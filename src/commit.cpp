@@ -3,6 +3,8 @@
 #include "awf/error.hpp"
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include <cstring>
@@ -38,6 +40,43 @@ void read_ext_ack(const nlmsghdr* nlh, Refusal& r) {
             std::memcpy(&r.offset, val, 4);
         start += NLA_ALIGN(a->nla_len);
     }
+}
+
+// Names what sits at `offset` (from the kernel's extended ack) inside the refused message:
+// for a rule, the expression by position and name, e.g. "expression 2 (lookup)".
+std::string locate(const Batch& batch, const Batch::Object& obj, uint32_t offset) {
+    const char* msg = batch.bytes().data() + obj.offset;
+    auto* nlh = reinterpret_cast<const nlmsghdr*>(msg);
+    if (offset < sizeof(nlmsghdr) + sizeof(nfgenmsg) || offset >= nlh->nlmsg_len) return {};
+    const char* at = msg + offset;
+    std::string where;
+    auto walk = [&](const char* start, const char* end, auto&& on_attr) {
+        while (start + sizeof(nlattr) <= end) {
+            auto* a = reinterpret_cast<const nlattr*>(start);
+            if (a->nla_len < sizeof(nlattr) || start + a->nla_len > end) return;
+            on_attr(a, start, start + a->nla_len);
+            start += NLA_ALIGN(a->nla_len);
+        }
+    };
+    walk(msg + sizeof(nlmsghdr) + sizeof(nfgenmsg), msg + nlh->nlmsg_len,
+         [&](const nlattr* a, const char* b, const char* e) {
+             if (at < b || at >= e) return;
+             where = "attribute " + std::to_string(a->nla_type & NLA_TYPE_MASK);
+             if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE || (a->nla_type & NLA_TYPE_MASK) != NFTA_RULE_EXPRESSIONS)
+                 return;
+             int index = 0;
+             walk(b + NLA_HDRLEN, e, [&](const nlattr*, const char* eb, const char* ee) {
+                 ++index;
+                 if (at < eb || at >= ee) return;
+                 std::string name;
+                 walk(eb + NLA_HDRLEN, ee, [&](const nlattr* x, const char* xb, const char* xe) {
+                     if ((x->nla_type & NLA_TYPE_MASK) == NFTA_EXPR_NAME)
+                         name.assign(xb + NLA_HDRLEN, strnlen(xb + NLA_HDRLEN, static_cast<size_t>(xe - xb) - NLA_HDRLEN));
+                 });
+                 where = "expression " + std::to_string(index) + (name.empty() ? "" : " (" + name + ")");
+             });
+         });
+    return where;
 }
 
 } // namespace
@@ -76,7 +115,10 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
     const Batch::Object* obj = batch.find(first.seq);
     std::string what = std::strerror(first.error);
     if (!first.message.empty()) what += ": " + first.message;
-    if (first.offset) what += " (attribute at byte " + std::to_string(first.offset) + ")";
+    if (first.offset && obj) {
+        std::string at = locate(batch, *obj, first.offset);
+        if (!at.empty()) what += " at " + at;
+    }
     if (refused.size() > 1) what += "; " + std::to_string(refused.size() - 1) + " more refused";
     throw Error(ExitCode::kernel_refused, "kernel refused " + (obj ? obj->what : "seq " + std::to_string(first.seq)), what);
 }

@@ -84,3 +84,24 @@ finish() {
     [[ -n "${AWF_RESULTS:-}" ]] && echo "$PASSED $FAILED" >> "$AWF_RESULTS"
     [[ $FAILED -eq 0 ]]
 }
+
+# counter NS COMMENT [CHAIN]: packets counted by the awf rule carrying COMMENT.
+counter() {
+    ip netns exec "$1" nft -j list table inet awf | python3 -c '
+import json, sys
+comment, chain = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "") or None
+for item in json.load(sys.stdin)["nftables"]:
+    r = item.get("rule")
+    if r and r.get("comment") == comment and (chain is None or r["chain"] == chain):
+        for e in r["expr"]:
+            if "counter" in e:
+                print(e["counter"]["packets"]); sys.exit(0)
+print("no-such-rule"); sys.exit(1)' "$2" "${3:-}"
+}
+
+# elapsed_ms CMD...: runs CMD, prints "EXIT MS".
+elapsed_ms() {
+    local t0 t1 rc
+    t0=$(date +%s%N); "$@" >/dev/null 2>&1; rc=$?; t1=$(date +%s%N)
+    echo "$rc $(( (t1 - t0) / 1000000 ))"
+}

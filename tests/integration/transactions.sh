@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Transactions of policy.md: atomic create-or-replace, a refused batch changes nothing (exit 4),
+# bad input changes nothing (exit 2), a missing target is exit 3, re-applying is a no-op that
+# keeps the table, a tampered table is replaced, delete removes only awf-net's table.
+source "$(dirname "$0")/lib.sh"
+
+p=$(new_prefix)
+ns=$p-x
+make_ns "$ns"
+nsrun() { ip netns exec "$ns" "$@"; }
+handle() { nsrun nft -a list table inet "${1:-awf}" | sed -n 's/^table inet [^ ]* { # handle \([0-9]*\)$/\1/p'; }
+comment() { nsrun nft list table inet awf | sed -n 's/^\tcomment "\(.*\)"$/\1/p'; }
+
+# A user's own table, present before awf-net and never touched by it.
+nsrun nft -f - <<'NFT'
+table ip user_table {
+    chain c { type filter hook output priority 10; policy accept; ip daddr 192.0.2.1 counter drop; }
+}
+NFT
+
+P1=(--allow-host-ports 8080)
+P2=(--allow-host-ports 9090 --blocked-action drop)
+digest() { "$AWF" apply --netns "$ns" --dry-run --print json "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["comment"])'; }
+
+expect_exit "apply P1 into a namespace without a policy" 0 "$AWF" apply --netns "$ns" "${P1[@]}"
+expect_eq "P1 installed with its digest" "$(comment)" "$(digest "${P1[@]}")"
+before=$(ruleset_text "$ns")
+
+# A batch the kernel refuses at its last object: nothing changes, exit 4, the object is named.
+out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-invalid-object 2>&1); rc=$?
+expect_eq "refused batch exits 4" "$rc" 4
+case "$out" in
+    *"kernel refused rule "*" of chain filter_input: No such file or directory at expression 2 (lookup)"*) pass "refusal names the failing object and expression" ;;
+    *) fail "refusal names the failing object" "$out" ;;
+esac
+expect_eq "refused batch leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
+
+# Bad input of every kind: exit 2 and the kernel untouched.
+for bad in "--allow-host-ports 80,080" "--allow-host-ports 3000-3010,abc" "--squid 172.30.0.10" \
+           "--dns-servers 8.8.8.300" "--inbound 10.0.0.1/8" "--bogus-flag 1" "--allow-host-ports"; do
+    # shellcheck disable=SC2086
+    expect_exit "bad input ($bad) exits 2" 2 "$AWF" apply --netns "$ns" $bad
+done
+conf=$(mktemp)
+printf 'allow-host-ports = 8080\nnot-a-key = 1\n' > "$conf"
+expect_exit "config file with an unknown key exits 2" 2 "$AWF" apply --netns "$ns" --config "$conf"
+out=$(AWF_ALLOW_HOST_PORTS=3000-3010,0 "$AWF" apply --netns "$ns" --from-env 2>&1)
+expect_eq "bad environment value is one line naming field and value" "$out" 'awf-net: error: --allow-host-ports: "0": out of range 1-65535'
+rm -f "$conf"
+expect_eq "bad input leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
+
+expect_exit "missing --netns target exits 3" 3 "$AWF" apply --netns "$p-missing"
+expect_exit "missing --pid target exits 3" 3 "$AWF" apply --pid 999999999
+expect_exit "apply without a target exits 3" 3 "$AWF" apply
+expect_exit "a file that is not a namespace exits 3" 3 "$AWF" apply --netns /etc/hostname
+
+# Replace P1 by P2: only P2 remains.
+h1=$(handle)
+expect_exit "replace P1 by P2" 0 "$AWF" apply --netns "$ns" "${P2[@]}"
+expect_eq "only P2 remains (its digest)" "$(comment)" "$(digest "${P2[@]}")"
+case "$(nsrun nft list set inet awf web_ports)" in
+    *9090*8080* | *8080*) fail "P1's ports are gone" ;;
+    *9090*) pass "P1's ports are gone, P2's are in" ;;
+    *) fail "P1's ports are gone, P2's are in" "$(nsrun nft list set inet awf web_ports)" ;;
+esac
+expect_eq "one awf table" "$(nsrun nft list tables | grep -c 'table inet awf')" 1
+h2=$(handle)
+[[ "$h1" != "$h2" ]] && pass "replacement is a new table (delete-and-add in one batch)" || fail "replacement is a new table" "$h1 $h2"
+
+# Same policy again: nothing changes, same table handle.
+before=$(nsrun nft -a list ruleset)
+out=$("$AWF" apply --netns "$ns" "${P2[@]}")
+expect_eq "re-apply reports unchanged" "${out%% *}" "unchanged"
+expect_eq "re-apply keeps the table handle" "$(handle)" "$h2"
+expect_eq "re-apply changes nothing" "$(nsrun nft -a list ruleset)" "$before"
+
+# Tampering: a rule added by hand makes the table differ from its plan; apply replaces it.
+nsrun nft insert rule inet awf filter_output ip daddr 203.0.113.99 accept
+out=$("$AWF" apply --netns "$ns" "${P2[@]}")
+expect_eq "tampered table (rule added) is replaced" "${out%% *}" "replaced"
+nsrun nft list chain inet awf filter_output | grep -q 203.0.113.99 && fail "added rule is gone" || pass "added rule is gone"
+nsrun nft delete element inet awf dangerous_ports '{ 22-23 }'
+out=$("$AWF" apply --netns "$ns" "${P2[@]}")
+expect_eq "tampered table (element deleted) is replaced" "${out%% *}" "replaced"
+
+# The user's table was never touched.
+case "$(nsrun nft list table ip user_table)" in
+    *"ip daddr 192.0.2.1 counter packets 0 bytes 0 drop"*) pass "a foreign table survives every apply" ;;
+    *) fail "a foreign table survives every apply" ;;
+esac
+
+# Delete: only awf's table goes; absent is not an error.
+expect_exit "delete" 0 "$AWF" delete --netns "$ns"
+expect_eq "awf table gone" "$(nsrun nft list tables | grep -c 'inet awf')" 0
+expect_eq "foreign table kept" "$(nsrun nft list tables | grep -c 'ip user_table')" 1
+out=$("$AWF" delete --netns "$ns")
+expect_eq "delete of an absent table is not an error" "${out%% *}" "absent"
+
+# First install flushes conntrack; a replacement keeps it.
+nsrun conntrack -I -p tcp -s 10.9.9.1 -d 10.9.9.2 --sport 1111 --dport 2222 --state ESTABLISHED -t 600 -u ASSURED >/dev/null 2>&1
+expect_eq "conntrack entry present before the first install" "$(nsrun conntrack -L 2>/dev/null | grep -c 10.9.9.1)" 1
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+expect_eq "first install flushed conntrack" "$(nsrun conntrack -L 2>/dev/null | grep -c 10.9.9.1)" 0
+nsrun conntrack -I -p tcp -s 10.9.9.1 -d 10.9.9.2 --sport 1111 --dport 2222 --state ESTABLISHED -t 600 -u ASSURED >/dev/null 2>&1
+"$AWF" apply --netns "$ns" "${P2[@]}" >/dev/null
+expect_eq "replacement keeps admitted connections" "$(nsrun conntrack -L 2>/dev/null | grep -c 10.9.9.1)" 1
+
+# IPv6: disable mode writes the sysctl last; block mode leaves it.
+nsrun sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+"$AWF" apply --netns "$ns" --ipv6 block >/dev/null
+expect_eq "block mode leaves IPv6 enabled" "$(nsrun sysctl -n net.ipv6.conf.all.disable_ipv6)" 0
+"$AWF" apply --netns "$ns" --ipv6 disable >/dev/null
+expect_eq "disable mode disables IPv6 in the target" "$(nsrun sysctl -n net.ipv6.conf.all.disable_ipv6)" 1
+expect_eq "and not in the machine's own namespace" "$(sysctl -n net.ipv6.conf.all.disable_ipv6)" 0
+
+# --pid targets the namespace of a process.
+pidns=$p-y
+make_ns "$pidns"
+ip netns exec "$pidns" sleep 30 & CLEANUP_PIDS+=($!)
+sleep 0.2
+expect_exit "apply --pid" 0 "$AWF" apply --pid "$!"
+expect_eq "--pid installed into that process's namespace" "$(ip netns exec "$pidns" nft list tables | grep -c 'inet awf')" 1
+expect_eq "own namespace untouched" "$(nft list tables 2>/dev/null | grep -c 'inet awf')" 0
+finish
