@@ -3,6 +3,7 @@
 #include "awf/apply.hpp"
 #include "awf/decode.hpp"
 #include "awf/error.hpp"
+#include "awf/inspect.hpp"
 #include "awf/model_json.hpp"
 #include "awf/netlink_socket.hpp"
 #include "awf/nft_text.hpp"
@@ -113,6 +114,45 @@ int cmd_delete(const std::vector<std::string>& args, const Context&) {
     return 0;
 }
 
+int cmd_dump(const std::vector<std::string>& args, const Context&) {
+    po::options_description desc("awf-net dump [TARGET] [--json] [--all] [--no-counters]");
+    desc.add(target_options());
+    desc.add_options()
+        ("json", po::bool_switch(), "JSON for tools")
+        ("all", po::bool_switch(), "also name every other table of the namespace")
+        ("no-counters", po::bool_switch(), "omit counters: output that nft -f accepts")
+        ("table", po::value<std::string>()->value_name("NAME"), "table name (default awf)")
+        ("help,h", "this help");
+    auto vm = parse(args, desc, "dump");
+    if (vm.count("help")) {
+        std::cout << desc;
+        return 0;
+    }
+    Target target = read_target(vm);
+    RawOptions raw;
+    if (vm.count("table")) raw["table"] = {vm["table"].as<std::string>()};
+    std::string table = policy_from_raw(raw).table;
+    Installed in = read_installed(target, table, vm["all"].as<bool>());
+    std::string where = target.empty() ? "own namespace" : target.describe();
+    if (vm["json"].as<bool>()) {
+        nlohmann::json j;
+        j["namespace"] = where;
+        j["table"] = in.awf ? to_json(*in.awf) : nlohmann::json(nullptr);
+        if (vm["all"].as<bool>()) j["other_tables"] = in.other_names;
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    bool counters = !vm["no-counters"].as<bool>();
+    if (!in.awf) {
+        std::cout << "# no table inet " << table << " in " << where << "\n";
+    } else {
+        if (counters) std::cout << "# table inet " << table << " in " << where << "\n";
+        std::cout << to_nft_text(*in.awf, NftTextOptions{counters});
+    }
+    for (const auto& n : in.other_names) std::cout << "# also in this namespace: table " << n << " (nft list table " << n << ")\n";
+    return 0;
+}
+
 } // namespace
 
 std::string usage() {
@@ -121,6 +161,7 @@ std::string usage() {
            "commands:\n"
            "  apply    TARGET [POLICY] [--dry-run] [--print nft|json]   install the egress policy\n"
            "  delete   TARGET                                          remove awf-net's table\n"
+           "  dump     [TARGET] [--json] [--all] [--no-counters]       what is installed, with counters\n"
            "  version                                                  print the version\n"
            "\n"
            "TARGET is --netns NAME|PATH or --pid PID. `awf-net COMMAND --help` lists every option.\n";
@@ -129,6 +170,7 @@ std::string usage() {
 int run_command(const std::string& command, const std::vector<std::string>& args, const Context& ctx) {
     if (command == "apply") return cmd_apply(args, ctx);
     if (command == "delete") return cmd_delete(args, ctx);
+    if (command == "dump") return cmd_dump(args, ctx);
     if (command == "version") {
         std::cout << "awf-net " << AWF_VERSION << "\n";
         return 0;

@@ -73,29 +73,11 @@ std::string hex(const Bytes& b) {
     return s;
 }
 
-std::string describe(const Expr& e) {
-    std::string s = "[" + e.name;
-    for (const auto& a : e.attrs) {
-        s += " " + std::to_string(a.id) + "=";
-        auto t = attr_type(e.name, a.id).value_or(AttrType::data);
-        if (t == AttrType::str) s += "\"" + a.str + "\"";
-        else if (t == AttrType::data) s += "0x" + hex(a.data);
-        else s += std::to_string(a.num);
-    }
-    return s + "]";
-}
-
 std::string describe(const Elem& e) {
     std::string s = "key 0x" + hex(e.key);
     if (!e.key_end.empty()) s += " end 0x" + hex(e.key_end);
     if (e.flags) s += " flags " + std::to_string(e.flags);
     if (!e.udata.empty()) s += " udata 0x" + hex(e.udata);
-    return s;
-}
-
-std::string describe(const Rule& r) {
-    std::string s;
-    for (const auto& e : r.exprs) s += describe(e);
     return s;
 }
 
@@ -109,6 +91,24 @@ std::vector<Expr> without_counters(const std::vector<Expr>& exprs) {
 }
 
 } // namespace
+
+std::string describe(const Expr& e) {
+    std::string s = "[" + e.name;
+    for (const auto& a : e.attrs) {
+        s += " " + std::to_string(a.id) + "=";
+        auto t = attr_type(e.name, a.id).value_or(AttrType::data);
+        if (t == AttrType::str) s += "\"" + a.str + "\"";
+        else if (t == AttrType::data) s += "0x" + hex(a.data);
+        else s += std::to_string(a.num);
+    }
+    return s + "]";
+}
+
+std::string describe(const Rule& r) {
+    std::string s;
+    for (const auto& e : r.exprs) s += describe(e);
+    return s;
+}
 
 Expr& Expr::set(uint16_t id, uint64_t num) {
     erase(id);

@@ -53,7 +53,7 @@ json to_json(const model::Table& t) {
         for (const auto& r : c.rules) {
             json jr;
             jr["comment"] = r.comment;
-            jr["nft"] = rule_text(model::Rule{r.stmts, {}});
+            jr["nft"] = rule_text(model::Rule{r.stmts, {}, r.raw});
             for (const auto& st : r.stmts)
                 if (auto* cnt = std::get_if<model::Counter>(&st)) jr["counter"] = {{"packets", cnt->packets}, {"bytes", cnt->bytes}};
             jc["rules"].push_back(jr);

@@ -169,6 +169,7 @@ struct StmtText {
 } // namespace
 
 std::string rule_text(const Rule& r, const NftTextOptions& opts) {
+    if (!r.raw.empty()) return "# not an awf-net rule: " + r.raw;
     std::string s;
     for (const auto& st : r.stmts) {
         if (!s.empty()) s += " ";

@@ -25,7 +25,7 @@ Match in_set(std::vector<Field> fields, std::string set) {
 Match any_bit(Field f, uint32_t mask) { return Match{Match::Kind::any_bit, {f}, mask, 0, {}}; }
 
 Rule rule(std::string comment, std::vector<Stmt> stmts) {
-    return Rule{std::move(stmts), std::move(comment)};
+    return Rule{std::move(stmts), std::move(comment), {}};
 }
 const Verdict accept{VerdictCode::accept};
 const Verdict drop{VerdictCode::drop};

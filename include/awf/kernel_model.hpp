@@ -96,4 +96,7 @@ std::vector<std::string> compare(const Table& want, const Table& have);
 // send into what we will read back.
 Expr as_kernel_reports(const Expr& sent);
 
+std::string describe(const Expr& e);
+std::string describe(const Rule& r);
+
 } // namespace awf::kernel

@@ -77,6 +77,7 @@ using Stmt = std::variant<Match, Counter, Limit, Log, Verdict, RejectTcpReset, D
 struct Rule {
     std::vector<Stmt> stmts;
     std::string comment; // names the policy.md rule it implements; shown by dump and explain
+    std::string raw;     // set by the decoder when a rule is outside this vocabulary
     bool operator==(const Rule&) const = default;
 };
 

@@ -28,7 +28,7 @@ uint64_t num(const kernel::Expr& e, uint16_t attr) {
 } // namespace
 
 TEST(Lower, ConcatenationUsesNftRegisterNumbering) {
-    Rule r{{Match{Match::Kind::in_set, {Field::ip6_daddr, Field::meta_l4proto, Field::th_dport}, 0, 0, "dns_v6"}}, {}};
+    Rule r{{Match{Match::Kind::in_set, {Field::ip6_daddr, Field::meta_l4proto, Field::th_dport}, 0, 0, "dns_v6"}}, {}, {}};
     auto x = lower_rule(r);
     ASSERT_EQ(names(x), (std::vector<std::string>{"meta", "cmp", "payload", "meta", "payload", "lookup"}));
     EXPECT_EQ(num(x[2], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
@@ -39,7 +39,7 @@ TEST(Lower, ConcatenationUsesNftRegisterNumbering) {
 TEST(Lower, DependenciesAreInsertedOnceAsNftDoes) {
     Rule r{{Match{Match::Kind::range, {Field::icmpv6_type}, 133, 136, {}},
             Match{Match::Kind::eq, {Field::ip6_hoplimit}, 255, 0, {}}},
-           {}};
+           {}, {}};
     auto x = lower_rule(r);
     // nfproto ipv6, l4proto icmpv6, type range, then hoplimit without a second nfproto check.
     EXPECT_EQ(names(x), (std::vector<std::string>{"meta", "cmp", "meta", "cmp", "payload", "cmp", "cmp", "payload", "cmp"}));
@@ -91,7 +91,7 @@ TEST(Lower, TableCommentIsAUserdataTlvWithTerminator) {
 }
 
 TEST(Lower, DnatLoadsAddressAndPortThenNats) {
-    Rule r{{Dnat{*IpAddr::parse("172.30.0.10"), 3128}}, {}};
+    Rule r{{Dnat{*IpAddr::parse("172.30.0.10"), 3128}}, {}, {}};
     auto x = lower_rule(r);
     ASSERT_EQ(names(x), (std::vector<std::string>{"immediate", "immediate", "nat"}));
     EXPECT_EQ(x[1].get(NFTNL_EXPR_IMM_DATA)->data, (Bytes{0x0c, 0x38}));
@@ -101,7 +101,7 @@ TEST(Lower, DnatLoadsAddressAndPortThenNats) {
 TEST(KernelCompare, CountersAndKernelFilledAttributesDoNotMakeADifference) {
     Rule r{{Match{Match::Kind::in_set, {Field::tcp_dport}, 0, 0, "web_ports"}, Counter{},
             Dnat{*IpAddr::parse("172.30.0.10"), 3128}},
-           {}};
+           {}, {}};
     kernel::Table want = lower(Table{"t", "", {}, {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
     kernel::Table have = want;
     for (auto& e : have.rules[0].exprs) e = kernel::as_kernel_reports(e);
@@ -110,4 +110,32 @@ TEST(KernelCompare, CountersAndKernelFilledAttributesDoNotMakeADifference) {
     EXPECT_TRUE(kernel::compare(want, have).empty());
     have.rules[0].exprs.pop_back();
     EXPECT_FALSE(kernel::compare(want, have).empty());
+}
+
+#include "awf/lift.hpp"
+#include "awf/nft_text.hpp"
+#include "awf/planner.hpp"
+#include "test_support.hpp"
+
+// lift(lower(plan)) gives back the plan, for every golden policy: the decoder's model is the
+// planner's model.
+TEST(Lift, RoundTripsEveryGoldenPolicy) {
+    Facts f;
+    f.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
+    f.default_gateway_v4 = IpAddr::parse("172.30.0.1");
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24"), *Cidr::parse("fe80::/64")};
+    for (const auto& np : test::policy_list()) {
+        model::Table planned = plan(resolve(test::policy_from_args(test::split_args(np.args)), f));
+        kernel::Table k = lower(planned);
+        for (auto& r : k.rules)
+            for (auto& e : r.exprs) e = kernel::as_kernel_reports(e);
+        model::Table lifted = lift(k);
+        EXPECT_EQ(to_nft_text(lifted), to_nft_text(planned)) << np.name;
+        EXPECT_EQ(lifted, planned) << np.name;
+    }
+}
+
+TEST(Lift, ForeignRuleIsKeptRawNotGuessed) {
+    kernel::Rule r{std::string("c"), {kernel::Expr{"queue", {}}}, {}, 0};
+    EXPECT_FALSE(lift_rule(r).has_value());
 }

@@ -1,0 +1,48 @@
+#include "awf/inspect.hpp"
+
+#include "awf/decode.hpp"
+#include "awf/lift.hpp"
+#include "awf/netlink_socket.hpp"
+
+#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+
+namespace awf {
+
+namespace {
+
+std::string family_name(uint32_t f) {
+    switch (f) {
+    case NFPROTO_INET: return "inet";
+    case NFPROTO_IPV4: return "ip";
+    case NFPROTO_IPV6: return "ip6";
+    case NFPROTO_ARP: return "arp";
+    case NFPROTO_BRIDGE: return "bridge";
+    case NFPROTO_NETDEV: return "netdev";
+    default: return std::to_string(f);
+    }
+}
+
+Installed read_here(const std::string& table, bool all) {
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    Installed out;
+    if (auto k = read_table(nf, table)) out.awf = lift(*k);
+    if (all)
+        for (const auto& t : list_tables(nf)) {
+            if (t.family == NFPROTO_INET && t.name == table) continue;
+            out.other_names.push_back(family_name(t.family) + " " + t.name);
+        }
+    return out;
+}
+
+} // namespace
+
+Installed read_installed(const Target& target, const std::string& table, bool all) {
+    if (target.empty()) return read_here(table, all);
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    return read_here(table, all);
+}
+
+} // namespace awf
