@@ -1,7 +1,6 @@
 #include "awf/address.hpp"
 
 #include <arpa/inet.h>
-
 #include <charconv>
 #include <cstring>
 

@@ -9,16 +9,17 @@
 #include "awf/lower.hpp"
 #include "awf/planner.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <libnftnl/expr.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <netdb.h>
 #include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
 namespace awf {
 
@@ -42,7 +43,8 @@ void inject_invalid_object(kernel::Table& t) {
     kernel::Expr load{"meta", {}};
     load.set(NFTNL_EXPR_META_KEY, NFT_META_L4PROTO).set(NFTNL_EXPR_META_DREG, NFT_REG_1);
     kernel::Expr lookup{"lookup", {}};
-    lookup.set(NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1).set_str(NFTNL_EXPR_LOOKUP_SET, "__awf_test_missing");
+    lookup.set(NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1)
+        .set_str(NFTNL_EXPR_LOOKUP_SET, "__awf_test_missing");
     r.exprs = {load, lookup};
     t.rules.push_back(r);
 }
@@ -51,15 +53,20 @@ void inject_invalid_object(kernel::Table& t) {
 // so it runs only once the rules (which already deny) are in; failing it is a warning.
 std::vector<std::string> disable_ipv6() {
     std::vector<std::string> warnings;
-    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
         std::ofstream f(path);
         if (f) f << "1\n";
-        if (!f) warnings.push_back(std::string("ipv6 disable: cannot write ") + path + " (the rules deny IPv6 anyway)");
+        if (!f)
+            warnings.push_back(std::string("ipv6 disable: cannot write ") + path +
+                               " (the rules deny IPv6 anyway)");
     }
     return warnings;
 }
 
-size_t count_rules(const kernel::Table& t) { return t.rules.size(); }
+size_t count_rules(const kernel::Table& t) {
+    return t.rules.size();
+}
 
 } // namespace
 
@@ -72,9 +79,9 @@ ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
             NetlinkSocket route(NETLINK_ROUTE);
             facts = gather_facts(policy, target, route);
         }
-    } else if (needs_discovery(policy) &&
-               (policy.host_access && policy.host_gateways.empty())) {
-        throw Error(ExitCode::target, "--dry-run", "this policy discovers host gateways: give --netns or --pid");
+    } else if (needs_discovery(policy) && (policy.host_access && policy.host_gateways.empty())) {
+        throw Error(ExitCode::target, "--dry-run",
+                    "this policy discovers host gateways: give --netns or --pid");
     }
     if (!IpAddr::parse(policy.squid_host) && !facts.squid_resolved)
         facts.squid_resolved = resolve_in_own_namespace(policy.squid_host);
@@ -100,7 +107,9 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
 
         std::optional<kernel::Table> installed = read_table(nf, want.name);
         std::vector<std::string> diffs =
-            installed ? kernel::compare(want, *installed) : std::vector<std::string>{"table missing after commit"};
+            installed ? kernel::compare(want, *installed)
+                      : std::vector<std::string>{"table missing after commit"};
+        if (opts.fail_readback) diffs.insert(diffs.begin(), "test-only read-back failure");
         auto restore = [&](const std::string& step, const std::string& why) {
             if (previous)
                 commit(nf, encode_replace(*previous, initial_sequence()));
@@ -120,9 +129,11 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
     if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
 
     static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
-    result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where + " (sha256:" +
-                     policy.digest().substr(0, 12) + ", " + std::to_string(want.chains.size()) + " chains, " +
-                     std::to_string(want.sets.size()) + " sets, " + std::to_string(count_rules(want)) + " rules)";
+    result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where +
+                     " (sha256:" + policy.digest().substr(0, 12) + ", " +
+                     std::to_string(want.chains.size()) + " chains, " +
+                     std::to_string(want.sets.size()) + " sets, " +
+                     std::to_string(count_rules(want)) + " rules)";
     return result;
 }
 

@@ -9,9 +9,8 @@
 #include "awf/nft_text.hpp"
 #include "awf/planner.hpp"
 
-#include <linux/netlink.h>
-
 #include <iostream>
+#include <linux/netlink.h>
 
 namespace awf::cli {
 
@@ -19,10 +18,12 @@ namespace {
 
 po::options_description target_options() {
     po::options_description d("Target");
-    d.add_options()
-        ("netns", po::value<std::string>()->value_name("NAME|PATH"), "network namespace by name (/run/netns) or path")
-        ("pid", po::value<std::string>()->value_name("PID"), "the network namespace of this process")
-        ("hosts-file", po::value<std::string>()->value_name("PATH"), "where host.docker.internal is looked up");
+    d.add_options()("netns", po::value<std::string>()->value_name("NAME|PATH"),
+                    "network namespace by name (/run/netns) or path")(
+        "pid", po::value<std::string>()->value_name("PID"),
+        "the network namespace of this process")("hosts-file",
+                                                 po::value<std::string>()->value_name("PATH"),
+                                                 "where host.docker.internal is looked up");
     return d;
 }
 
@@ -31,14 +32,23 @@ Target read_target(const po::variables_map& vm) {
     if (vm.count("netns")) t.netns = vm["netns"].as<std::string>();
     if (vm.count("pid")) {
         const std::string& s = vm["pid"].as<std::string>();
-        if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos || s[0] == '0')
+        if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos ||
+            s[0] == '0')
             throw input_error("--pid", s, "not a process id");
         t.pid = std::stoi(s);
     }
-    if (vm.count("netns") && vm.count("pid")) throw input_error("--pid", vm["pid"].as<std::string>(), "conflicts with --netns");
+    if (vm.count("netns") && vm.count("pid"))
+        throw input_error("--pid", vm["pid"].as<std::string>(), "conflicts with --netns");
     if (vm.count("netns") && t.netns.empty()) throw input_error("--netns", "", "empty");
     if (vm.count("hosts-file")) t.hosts_file = vm["hosts-file"].as<std::string>();
     return t;
+}
+
+// The table option shared by delete and dump, validated like the policy's --table.
+std::string table_name(const po::variables_map& vm) {
+    RawOptions raw;
+    if (vm.count("table")) raw["table"] = {vm["table"].as<std::string>()};
+    return policy_from_raw(raw).table;
 }
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
@@ -57,12 +67,13 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
     po::options_description desc("awf-net apply TARGET [POLICY] [--dry-run] [--print nft|json]");
     desc.add(target_options()).add(policy_options_description());
-    desc.add_options()
-        ("dry-run", po::bool_switch(), "change nothing; print the ruleset that would be installed")
-        ("print", po::value<std::string>()->value_name("nft|json"), "with --dry-run: output format (default nft)")
-        ("help,h", "this help");
+    desc.add_options()("dry-run", po::bool_switch(),
+                       "change nothing; print the ruleset that would be installed")(
+        "print", po::value<std::string>()->value_name("nft|json"),
+        "with --dry-run: output format (default nft)")("help,h", "this help");
     po::options_description hidden;
-    hidden.add_options()("test-invalid-object", po::bool_switch(), "");
+    hidden.add_options()("test-invalid-object", po::bool_switch(), "")("test-fail-readback",
+                                                                       po::bool_switch(), "");
     po::options_description all;
     all.add(desc).add(hidden);
     auto vm = parse(args, all, "apply");
@@ -73,10 +84,12 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
     Target target = read_target(vm);
     Policy policy = read_policy(vm, ctx.env);
     std::string format = vm.count("print") ? vm["print"].as<std::string>() : "nft";
-    if (format != "nft" && format != "json") throw input_error("--print", format, "expected nft or json");
+    if (format != "nft" && format != "json")
+        throw input_error("--print", format, "expected nft or json");
     bool dry = vm["dry-run"].as<bool>();
     if (vm.count("print") && !dry) throw input_error("--print", format, "only with --dry-run");
-    if (!dry && target.empty()) throw Error(ExitCode::target, "apply", "no target: give --netns or --pid");
+    if (!dry && target.empty())
+        throw Error(ExitCode::target, "apply", "no target: give --netns or --pid");
 
     ResolvedPolicy resolved = resolve_for(policy, target);
     if (dry) {
@@ -89,8 +102,10 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
     }
     ApplyOptions opts;
     opts.inject_invalid_object = vm["test-invalid-object"].as<bool>();
+    opts.fail_readback = vm["test-fail-readback"].as<bool>();
     ApplyResult r = apply(resolved, target, opts);
-    for (const auto& w : r.warnings) std::cerr << "awf-net: warning: " << w << "\n";
+    for (const auto& w : r.warnings)
+        std::cerr << "awf-net: warning: " << w << "\n";
     std::cout << r.summary << "\n";
     return 0;
 }
@@ -98,7 +113,8 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
 int cmd_delete(const std::vector<std::string>& args, const Context&) {
     po::options_description desc("awf-net delete TARGET [--table NAME]");
     desc.add(target_options());
-    desc.add_options()("table", po::value<std::string>()->value_name("NAME"), "table name (default awf)")("help,h", "this help");
+    desc.add_options()("table", po::value<std::string>()->value_name("NAME"),
+                       "table name (default awf)")("help,h", "this help");
     auto vm = parse(args, desc, "delete");
     if (vm.count("help")) {
         std::cout << desc;
@@ -106,32 +122,28 @@ int cmd_delete(const std::vector<std::string>& args, const Context&) {
     }
     Target target = read_target(vm);
     if (target.empty()) throw Error(ExitCode::target, "delete", "no target: give --netns or --pid");
-    RawOptions raw;
-    if (vm.count("table")) raw["table"] = {vm["table"].as<std::string>()};
-    std::string table = policy_from_raw(raw).table;
+    std::string table = table_name(vm);
     bool existed = remove_table(table, target);
-    std::cout << (existed ? "deleted" : "absent") << " table inet " << table << " in " << target.describe() << "\n";
+    std::cout << (existed ? "deleted" : "absent") << " table inet " << table << " in "
+              << target.describe() << "\n";
     return 0;
 }
 
 int cmd_dump(const std::vector<std::string>& args, const Context&) {
     po::options_description desc("awf-net dump [TARGET] [--json] [--all] [--no-counters]");
     desc.add(target_options());
-    desc.add_options()
-        ("json", po::bool_switch(), "JSON for tools")
-        ("all", po::bool_switch(), "also name every other table of the namespace")
-        ("no-counters", po::bool_switch(), "omit counters: output that nft -f accepts")
-        ("table", po::value<std::string>()->value_name("NAME"), "table name (default awf)")
-        ("help,h", "this help");
+    desc.add_options()("json", po::bool_switch(), "JSON for tools")(
+        "all", po::bool_switch(), "also name every other table of the namespace")(
+        "no-counters", po::bool_switch(), "omit counters: output that nft -f accepts")(
+        "table", po::value<std::string>()->value_name("NAME"),
+        "table name (default awf)")("help,h", "this help");
     auto vm = parse(args, desc, "dump");
     if (vm.count("help")) {
         std::cout << desc;
         return 0;
     }
     Target target = read_target(vm);
-    RawOptions raw;
-    if (vm.count("table")) raw["table"] = {vm["table"].as<std::string>()};
-    std::string table = policy_from_raw(raw).table;
+    std::string table = table_name(vm);
     Installed in = read_installed(target, table, vm["all"].as<bool>());
     std::string where = target.empty() ? "own namespace" : target.describe();
     if (vm["json"].as<bool>()) {
@@ -149,7 +161,8 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
         if (counters) std::cout << "# table inet " << table << " in " << where << "\n";
         std::cout << to_nft_text(*in.awf, NftTextOptions{counters});
     }
-    for (const auto& n : in.other_names) std::cout << "# also in this namespace: table " << n << " (nft list table " << n << ")\n";
+    for (const auto& n : in.other_names)
+        std::cout << "# also in this namespace: table " << n << " (nft list table " << n << ")\n";
     return 0;
 }
 
@@ -161,13 +174,16 @@ std::string usage() {
            "commands:\n"
            "  apply    TARGET [POLICY] [--dry-run] [--print nft|json]   install the egress policy\n"
            "  delete   TARGET                                          remove awf-net's table\n"
-           "  dump     [TARGET] [--json] [--all] [--no-counters]       what is installed, with counters\n"
+           "  dump     [TARGET] [--json] [--all] [--no-counters]       what is installed, with "
+           "counters\n"
            "  version                                                  print the version\n"
            "\n"
-           "TARGET is --netns NAME|PATH or --pid PID. `awf-net COMMAND --help` lists every option.\n";
+           "TARGET is --netns NAME|PATH or --pid PID. `awf-net COMMAND --help` lists every "
+           "option.\n";
 }
 
-int run_command(const std::string& command, const std::vector<std::string>& args, const Context& ctx) {
+int run_command(const std::string& command, const std::vector<std::string>& args,
+                const Context& ctx) {
     if (command == "apply") return cmd_apply(args, ctx);
     if (command == "delete") return cmd_delete(args, ctx);
     if (command == "dump") return cmd_dump(args, ctx);

@@ -2,12 +2,11 @@
 
 #include "awf/error.hpp"
 
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-
-#include <cstring>
 #include <set>
 
 namespace awf {
@@ -62,7 +61,8 @@ std::string locate(const Batch& batch, const Batch::Object& obj, uint32_t offset
          [&](const nlattr* a, const char* b, const char* e) {
              if (at < b || at >= e) return;
              where = "attribute " + std::to_string(a->nla_type & NLA_TYPE_MASK);
-             if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE || (a->nla_type & NLA_TYPE_MASK) != NFTA_RULE_EXPRESSIONS)
+             if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE ||
+                 (a->nla_type & NLA_TYPE_MASK) != NFTA_RULE_EXPRESSIONS)
                  return;
              int index = 0;
              walk(b + NLA_HDRLEN, e, [&](const nlattr*, const char* eb, const char* ee) {
@@ -71,9 +71,12 @@ std::string locate(const Batch& batch, const Batch::Object& obj, uint32_t offset
                  std::string name;
                  walk(eb + NLA_HDRLEN, ee, [&](const nlattr* x, const char* xb, const char* xe) {
                      if ((x->nla_type & NLA_TYPE_MASK) == NFTA_EXPR_NAME)
-                         name.assign(xb + NLA_HDRLEN, strnlen(xb + NLA_HDRLEN, static_cast<size_t>(xe - xb) - NLA_HDRLEN));
+                         name.assign(
+                             xb + NLA_HDRLEN,
+                             strnlen(xb + NLA_HDRLEN, static_cast<size_t>(xe - xb) - NLA_HDRLEN));
                  });
-                 where = "expression " + std::to_string(index) + (name.empty() ? "" : " (" + name + ")");
+                 where = "expression " + std::to_string(index) +
+                         (name.empty() ? "" : " (" + name + ")");
              });
          });
     return where;
@@ -86,14 +89,17 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
     sock.send(batch.bytes().data(), batch.bytes().size());
 
     std::set<uint32_t> pending;
-    for (const auto& o : batch.objects()) pending.insert(o.seq);
+    for (const auto& o : batch.objects())
+        pending.insert(o.seq);
     std::vector<Refusal> refused;
     std::vector<char> buf;
     // Every message asked for an ack, so the kernel answers each one, refused or not. After a
     // refusal it may stop answering (the batch is aborted): wait briefly, then stop.
     while (!pending.empty()) {
         if (!sock.receive(buf, refused.empty() ? 10000 : 50)) {
-            if (refused.empty()) throw Error(ExitCode::internal, "netlink", "no answer from the kernel to the batch");
+            if (refused.empty())
+                throw Error(ExitCode::internal, "netlink",
+                            "no answer from the kernel to the batch");
             break;
         }
         int len = static_cast<int>(buf.size());
@@ -120,7 +126,8 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
         if (!at.empty()) what += " at " + at;
     }
     if (refused.size() > 1) what += "; " + std::to_string(refused.size() - 1) + " more refused";
-    throw Error(ExitCode::kernel_refused, "kernel refused " + (obj ? obj->what : "seq " + std::to_string(first.seq)), what);
+    throw Error(ExitCode::kernel_refused,
+                "kernel refused " + (obj ? obj->what : "seq " + std::to_string(first.seq)), what);
 }
 
 } // namespace awf

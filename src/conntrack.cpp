@@ -2,13 +2,12 @@
 
 #include "awf/error.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
 
 namespace awf {
 
@@ -24,9 +23,11 @@ void flush_conntrack(NetlinkSocket& nf) {
     nfg->version = NFNETLINK_V0;
     nf.send(nlh, nlh->nlmsg_len);
     std::vector<char> rx;
-    if (!nf.receive(rx, 5000)) throw Error(ExitCode::restored, "conntrack flush", "no answer from the kernel");
+    if (!nf.receive(rx, 5000))
+        throw Error(ExitCode::restored, "conntrack flush", "no answer from the kernel");
     int len = static_cast<int>(rx.size());
-    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(m, len);
+         m = mnl_nlmsg_next(m, &len)) {
         if (m->nlmsg_type != NLMSG_ERROR) continue;
         int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
         if (err != 0 && err != ENOENT)

@@ -1,8 +1,11 @@
 #include "awf/decode.hpp"
 
 #include "awf/error.hpp"
+#include "awf/nftnl_ptr.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -12,9 +15,6 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-
-#include "awf/nftnl_ptr.hpp"
-
 #include <memory>
 
 namespace awf {
@@ -23,7 +23,6 @@ using namespace nftnl;
 
 namespace {
 
-
 kernel::Bytes bytes_of(const void* p, uint32_t len) {
     auto* b = static_cast<const uint8_t*>(p);
     return kernel::Bytes(b, b + len);
@@ -31,12 +30,23 @@ kernel::Bytes bytes_of(const void* p, uint32_t len) {
 
 // Builds a GET request; `fill` adds the selecting attributes (table, set name).
 template <typename Fill>
-std::vector<char> request(uint16_t type, uint16_t flags, uint32_t seq, uint16_t family, Fill&& fill) {
+std::vector<char> request(uint16_t type, uint16_t flags, uint32_t seq, uint16_t family,
+                          Fill&& fill) {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, family, flags, seq);
     fill(nlh);
     buf.resize(nlh->nlmsg_len);
     return buf;
+}
+
+// The bytes of a data attribute of any libnftnl object, empty when unset. The length is only
+// known after the getter ran, hence the two statements.
+template <typename Obj, typename IsSet, typename GetData>
+kernel::Bytes attr_bytes(Obj* obj, uint16_t attr, IsSet is_set, GetData get) {
+    if (!is_set(obj, attr)) return {};
+    uint32_t len = 0;
+    const void* d = get(obj, attr, &len);
+    return bytes_of(d, len);
 }
 
 kernel::Expr decode_expr(nftnl_expr* x) {
@@ -45,12 +55,22 @@ kernel::Expr decode_expr(nftnl_expr* x) {
     for (uint16_t id : kernel::known_attrs(e.name)) {
         if (!nftnl_expr_is_set(x, id)) continue;
         switch (*kernel::attr_type(e.name, id)) {
-        case kernel::AttrType::u8: e.set(id, nftnl_expr_get_u8(x, id)); break;
-        case kernel::AttrType::u16: e.set(id, nftnl_expr_get_u16(x, id)); break;
+        case kernel::AttrType::u8:
+            e.set(id, nftnl_expr_get_u8(x, id));
+            break;
+        case kernel::AttrType::u16:
+            e.set(id, nftnl_expr_get_u16(x, id));
+            break;
         case kernel::AttrType::u32:
-        case kernel::AttrType::verdict: e.set(id, nftnl_expr_get_u32(x, id)); break;
-        case kernel::AttrType::u64: e.set(id, nftnl_expr_get_u64(x, id)); break;
-        case kernel::AttrType::str: e.set_str(id, nftnl_expr_get_str(x, id)); break;
+        case kernel::AttrType::verdict:
+            e.set(id, nftnl_expr_get_u32(x, id));
+            break;
+        case kernel::AttrType::u64:
+            e.set(id, nftnl_expr_get_u64(x, id));
+            break;
+        case kernel::AttrType::str:
+            e.set_str(id, nftnl_expr_get_str(x, id));
+            break;
         case kernel::AttrType::data: {
             uint32_t len = 0;
             const void* d = nftnl_expr_get(x, id, &len);
@@ -71,7 +91,8 @@ std::vector<TableId> list_tables(NetlinkSocket& sock) {
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         TablePtr t(nftnl_table_alloc());
         if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return;
-        out.push_back({nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY), nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME)});
+        out.push_back({nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY),
+                       nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME)});
     });
     return out;
 }
@@ -92,11 +113,8 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
         k.family = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY);
         k.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
         k.handle = nftnl_table_get_u64(t.get(), NFTNL_TABLE_HANDLE);
-        if (nftnl_table_is_set(t.get(), NFTNL_TABLE_USERDATA)) {
-            uint32_t len = 0;
-            const void* d = nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len);
-            k.udata = bytes_of(d, len);
-        }
+        k.udata =
+            attr_bytes(t.get(), NFTNL_TABLE_USERDATA, nftnl_table_is_set, nftnl_table_get_data);
         table = std::move(k);
     });
     if (!table) return std::nullopt;
@@ -136,17 +154,9 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
         k.flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
         k.key_type = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE);
         k.key_len = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_LEN);
-        if (nftnl_set_is_set(s.get(), NFTNL_SET_DESC_CONCAT)) {
-            uint32_t len = 0;
-            const void* d = nftnl_set_get_data(s.get(), NFTNL_SET_DESC_CONCAT, &len);
-            auto lens = bytes_of(d, len);
-            k.field_lens.assign(lens.begin(), lens.end());
-        }
-        if (nftnl_set_is_set(s.get(), NFTNL_SET_USERDATA)) {
-            uint32_t len = 0;
-            const void* d = nftnl_set_get_data(s.get(), NFTNL_SET_USERDATA, &len);
-            k.udata = bytes_of(d, len);
-        }
+        k.field_lens =
+            attr_bytes(s.get(), NFTNL_SET_DESC_CONCAT, nftnl_set_is_set, nftnl_set_get_data);
+        k.udata = attr_bytes(s.get(), NFTNL_SET_USERDATA, nftnl_set_is_set, nftnl_set_get_data);
         table->sets.push_back(std::move(k));
     });
     // Anonymous sets belong to the rules that use them; they are not objects of the table.
@@ -163,7 +173,8 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
             SetPtr s(nftnl_set_alloc());
             if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0) return;
             ElemIterPtr it(nftnl_set_elems_iter_create(s.get()));
-            for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e; e = nftnl_set_elems_iter_next(it.get())) {
+            for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e;
+                 e = nftnl_set_elems_iter_next(it.get())) {
                 kernel::Elem k;
                 // Reads an element attribute; the length is only known after the call.
                 auto data = [e](uint16_t attr) {
@@ -172,9 +183,12 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
                     return bytes_of(p, len);
                 };
                 if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) k.key = data(NFTNL_SET_ELEM_KEY);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) k.key_end = data(NFTNL_SET_ELEM_KEY_END);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)) k.flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) k.udata = data(NFTNL_SET_ELEM_USERDATA);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
+                    k.key_end = data(NFTNL_SET_ELEM_KEY_END);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+                    k.flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
+                    k.udata = data(NFTNL_SET_ELEM_USERDATA);
                 set.elems.push_back(std::move(k));
             }
         });
@@ -193,11 +207,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
         kernel::Rule k;
         k.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
         k.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
-        if (nftnl_rule_is_set(r.get(), NFTNL_RULE_USERDATA)) {
-            uint32_t len = 0;
-            const void* d = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
-            k.udata = bytes_of(d, len);
-        }
+        k.udata = attr_bytes(r.get(), NFTNL_RULE_USERDATA, nftnl_rule_is_set, nftnl_rule_get_data);
         ExprIterPtr it(nftnl_expr_iter_create(r.get()));
         for (nftnl_expr* x = nftnl_expr_iter_next(it.get()); x; x = nftnl_expr_iter_next(it.get()))
             k.exprs.push_back(decode_expr(x));

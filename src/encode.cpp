@@ -1,6 +1,11 @@
 #include "awf/encode.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+#include "awf/nftnl_ptr.hpp"
+
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -11,11 +16,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-
-#include <cstring>
 #include <map>
-#include "awf/nftnl_ptr.hpp"
-
 #include <memory>
 #include <stdexcept>
 
@@ -24,7 +25,6 @@ namespace awf {
 using namespace nftnl;
 
 namespace {
-
 
 constexpr size_t kMaxMessage = 1 << 17;
 // Elements per NEWSETELEM message: keeps each message far below kMaxMessage even for
@@ -36,14 +36,26 @@ ExprPtr encode_expr(const kernel::Expr& e, const std::map<std::string, uint32_t>
     if (!x) throw std::runtime_error("libnftnl has no expression " + e.name);
     for (const auto& a : e.attrs) {
         auto t = kernel::attr_type(e.name, a.id);
-        if (!t) throw std::logic_error("attribute " + std::to_string(a.id) + " of " + e.name + " has no type");
+        if (!t)
+            throw std::logic_error("attribute " + std::to_string(a.id) + " of " + e.name +
+                                   " has no type");
         switch (*t) {
-        case kernel::AttrType::u8: nftnl_expr_set_u8(x.get(), a.id, static_cast<uint8_t>(a.num)); break;
-        case kernel::AttrType::u16: nftnl_expr_set_u16(x.get(), a.id, static_cast<uint16_t>(a.num)); break;
+        case kernel::AttrType::u8:
+            nftnl_expr_set_u8(x.get(), a.id, static_cast<uint8_t>(a.num));
+            break;
+        case kernel::AttrType::u16:
+            nftnl_expr_set_u16(x.get(), a.id, static_cast<uint16_t>(a.num));
+            break;
         case kernel::AttrType::u32:
-        case kernel::AttrType::verdict: nftnl_expr_set_u32(x.get(), a.id, static_cast<uint32_t>(a.num)); break;
-        case kernel::AttrType::u64: nftnl_expr_set_u64(x.get(), a.id, a.num); break;
-        case kernel::AttrType::str: nftnl_expr_set_str(x.get(), a.id, a.str.c_str()); break;
+        case kernel::AttrType::verdict:
+            nftnl_expr_set_u32(x.get(), a.id, static_cast<uint32_t>(a.num));
+            break;
+        case kernel::AttrType::u64:
+            nftnl_expr_set_u64(x.get(), a.id, a.num);
+            break;
+        case kernel::AttrType::str:
+            nftnl_expr_set_str(x.get(), a.id, a.str.c_str());
+            break;
         case kernel::AttrType::data:
             nftnl_expr_set(x.get(), a.id, a.data.data(), static_cast<uint32_t>(a.data.size()));
             break;
@@ -101,7 +113,8 @@ Batch encode_delete(const std::string& name, uint32_t first_seq) {
     Batch b(first_seq);
     auto t = nftnl::make<TablePtr>(nftnl_table_alloc);
     nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
-    b.add(NFT_MSG_DELTABLE, 0, "table inet " + name, [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, t.get()); });
+    b.add(NFT_MSG_DELTABLE, 0, "table inet " + name,
+          [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, t.get()); });
     b.finish();
     return b;
 }
@@ -113,14 +126,17 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq) {
     auto bare = nftnl::make<TablePtr>(nftnl_table_alloc);
     nftnl_table_set_str(bare.get(), NFTNL_TABLE_NAME, k.name.c_str());
     nftnl_table_set_u32(bare.get(), NFTNL_TABLE_FLAGS, k.flags);
-    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE, tname, [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
-    b.add(NFT_MSG_DELTABLE, 0, tname, [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
+    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE, tname,
+          [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
+    b.add(NFT_MSG_DELTABLE, 0, tname,
+          [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
 
     auto full = nftnl::make<TablePtr>(nftnl_table_alloc);
     nftnl_table_set_str(full.get(), NFTNL_TABLE_NAME, k.name.c_str());
     nftnl_table_set_u32(full.get(), NFTNL_TABLE_FLAGS, k.flags);
     if (!k.udata.empty())
-        nftnl_table_set_data(full.get(), NFTNL_TABLE_USERDATA, k.udata.data(), static_cast<uint32_t>(k.udata.size()));
+        nftnl_table_set_data(full.get(), NFTNL_TABLE_USERDATA, k.udata.data(),
+                             static_cast<uint32_t>(k.udata.size()));
     b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, tname,
           [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, full.get()); });
 
@@ -154,7 +170,8 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq) {
             nftnl_set_set_data(st.get(), NFTNL_SET_DESC_CONCAT, s.field_lens.data(),
                                static_cast<uint32_t>(s.field_lens.size()));
         if (!s.udata.empty())
-            nftnl_set_set_data(st.get(), NFTNL_SET_USERDATA, s.udata.data(), static_cast<uint32_t>(s.udata.size()));
+            nftnl_set_set_data(st.get(), NFTNL_SET_USERDATA, s.udata.data(),
+                               static_cast<uint32_t>(s.udata.size()));
         b.add(NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL, "set " + s.name,
               [&](nlmsghdr* n) { nftnl_set_nlmsg_build_payload(n, st.get()); });
 
@@ -168,16 +185,20 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq) {
                 const auto& e = s.elems[i];
                 nftnl_set_elem* el = nftnl_set_elem_alloc();
                 if (!el) throw std::bad_alloc();
-                nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e.key.data(), static_cast<uint32_t>(e.key.size()));
+                nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e.key.data(),
+                                   static_cast<uint32_t>(e.key.size()));
                 if (!e.key_end.empty())
-                    nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e.key_end.data(), static_cast<uint32_t>(e.key_end.size()));
+                    nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e.key_end.data(),
+                                       static_cast<uint32_t>(e.key_end.size()));
                 if (e.flags) nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, e.flags);
                 if (!e.udata.empty())
-                    nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, e.udata.data(), static_cast<uint32_t>(e.udata.size()));
+                    nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, e.udata.data(),
+                                       static_cast<uint32_t>(e.udata.size()));
                 nftnl_set_elem_add(batch.get(), el); // the set owns it from here
             }
             b.add(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL,
-                  "elements " + std::to_string(first + 1) + "-" + std::to_string(last) + " of set " + s.name,
+                  "elements " + std::to_string(first + 1) + "-" + std::to_string(last) +
+                      " of set " + s.name,
                   [&](nlmsghdr* n) { nftnl_set_elems_nlmsg_build_payload(n, batch.get()); });
         }
     }
@@ -188,8 +209,10 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq) {
         nftnl_rule_set_str(rl.get(), NFTNL_RULE_TABLE, k.name.c_str());
         nftnl_rule_set_str(rl.get(), NFTNL_RULE_CHAIN, r.chain.c_str());
         if (!r.udata.empty())
-            nftnl_rule_set_data(rl.get(), NFTNL_RULE_USERDATA, r.udata.data(), static_cast<uint32_t>(r.udata.size()));
-        for (const auto& e : r.exprs) nftnl_rule_add_expr(rl.get(), encode_expr(e, set_ids).release());
+            nftnl_rule_set_data(rl.get(), NFTNL_RULE_USERDATA, r.udata.data(),
+                                static_cast<uint32_t>(r.udata.size()));
+        for (const auto& e : r.exprs)
+            nftnl_rule_add_expr(rl.get(), encode_expr(e, set_ids).release());
         b.add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
               "rule " + std::to_string(++rule_index[r.chain]) + " of chain " + r.chain,
               [&](nlmsghdr* n) { nftnl_rule_nlmsg_build_payload(n, rl.get()); });

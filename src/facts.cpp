@@ -3,14 +3,13 @@
 #include "awf/error.hpp"
 #include "awf/hosts_file.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <netdb.h>
 #include <sys/socket.h>
-
-#include <algorithm>
-#include <cstring>
 
 namespace awf {
 
@@ -55,7 +54,8 @@ std::optional<IpAddr> default_gateway_v4(NetlinkSocket& route) {
     std::optional<IpAddr> gw;
     route.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
-        if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST) return;
+        if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
+            return;
         uint32_t table = rtm->rtm_table;
         std::optional<IpAddr> via;
         for_each_attr(nlh, sizeof(*rtm), [&](const nlattr* a) {

@@ -4,7 +4,9 @@
 #include "awf/lift.hpp"
 #include "awf/netlink_socket.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 
@@ -14,13 +16,20 @@ namespace {
 
 std::string family_name(uint32_t f) {
     switch (f) {
-    case NFPROTO_INET: return "inet";
-    case NFPROTO_IPV4: return "ip";
-    case NFPROTO_IPV6: return "ip6";
-    case NFPROTO_ARP: return "arp";
-    case NFPROTO_BRIDGE: return "bridge";
-    case NFPROTO_NETDEV: return "netdev";
-    default: return std::to_string(f);
+    case NFPROTO_INET:
+        return "inet";
+    case NFPROTO_IPV4:
+        return "ip";
+    case NFPROTO_IPV6:
+        return "ip6";
+    case NFPROTO_ARP:
+        return "arp";
+    case NFPROTO_BRIDGE:
+        return "bridge";
+    case NFPROTO_NETDEV:
+        return "netdev";
+    default:
+        return std::to_string(f);
     }
 }
 

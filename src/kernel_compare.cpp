@@ -2,11 +2,10 @@
 // backs read-back verification and tamper detection.
 #include "awf/kernel_model.hpp"
 
-#include <libnftnl/expr.h>
-#include <linux/netfilter/nf_tables.h>
-
 #include <algorithm>
 #include <cstdio>
+#include <libnftnl/expr.h>
+#include <linux/netfilter/nf_tables.h>
 #include <map>
 #include <set>
 
@@ -21,44 +20,85 @@ struct Schema {
 const Schema& schema() {
     using T = AttrType;
     static const Schema s{{
-        {"payload", {{NFTNL_EXPR_PAYLOAD_DREG, T::u32}, {NFTNL_EXPR_PAYLOAD_BASE, T::u32},
-                     {NFTNL_EXPR_PAYLOAD_OFFSET, T::u32}, {NFTNL_EXPR_PAYLOAD_LEN, T::u32},
-                     {NFTNL_EXPR_PAYLOAD_SREG, T::u32}, {NFTNL_EXPR_PAYLOAD_CSUM_TYPE, T::u32},
-                     {NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, T::u32}, {NFTNL_EXPR_PAYLOAD_FLAGS, T::u32}}},
-        {"meta", {{NFTNL_EXPR_META_KEY, T::u32}, {NFTNL_EXPR_META_DREG, T::u32},
-                  {NFTNL_EXPR_META_SREG, T::u32}}},
-        {"cmp", {{NFTNL_EXPR_CMP_SREG, T::u32}, {NFTNL_EXPR_CMP_OP, T::u32},
-                 {NFTNL_EXPR_CMP_DATA, T::data}}},
-        {"range", {{NFTNL_EXPR_RANGE_SREG, T::u32}, {NFTNL_EXPR_RANGE_OP, T::u32},
-                   {NFTNL_EXPR_RANGE_FROM_DATA, T::data}, {NFTNL_EXPR_RANGE_TO_DATA, T::data}}},
-        {"immediate", {{NFTNL_EXPR_IMM_DREG, T::u32}, {NFTNL_EXPR_IMM_DATA, T::data},
-                       {NFTNL_EXPR_IMM_VERDICT, T::verdict}, {NFTNL_EXPR_IMM_CHAIN, T::str}}},
+        {"payload",
+         {{NFTNL_EXPR_PAYLOAD_DREG, T::u32},
+          {NFTNL_EXPR_PAYLOAD_BASE, T::u32},
+          {NFTNL_EXPR_PAYLOAD_OFFSET, T::u32},
+          {NFTNL_EXPR_PAYLOAD_LEN, T::u32},
+          {NFTNL_EXPR_PAYLOAD_SREG, T::u32},
+          {NFTNL_EXPR_PAYLOAD_CSUM_TYPE, T::u32},
+          {NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, T::u32},
+          {NFTNL_EXPR_PAYLOAD_FLAGS, T::u32}}},
+        {"meta",
+         {{NFTNL_EXPR_META_KEY, T::u32},
+          {NFTNL_EXPR_META_DREG, T::u32},
+          {NFTNL_EXPR_META_SREG, T::u32}}},
+        {"cmp",
+         {{NFTNL_EXPR_CMP_SREG, T::u32},
+          {NFTNL_EXPR_CMP_OP, T::u32},
+          {NFTNL_EXPR_CMP_DATA, T::data}}},
+        {"range",
+         {{NFTNL_EXPR_RANGE_SREG, T::u32},
+          {NFTNL_EXPR_RANGE_OP, T::u32},
+          {NFTNL_EXPR_RANGE_FROM_DATA, T::data},
+          {NFTNL_EXPR_RANGE_TO_DATA, T::data}}},
+        {"immediate",
+         {{NFTNL_EXPR_IMM_DREG, T::u32},
+          {NFTNL_EXPR_IMM_DATA, T::data},
+          {NFTNL_EXPR_IMM_VERDICT, T::verdict},
+          {NFTNL_EXPR_IMM_CHAIN, T::str}}},
         {"counter", {{NFTNL_EXPR_CTR_PACKETS, T::u64}, {NFTNL_EXPR_CTR_BYTES, T::u64}}},
-        {"bitwise", {{NFTNL_EXPR_BITWISE_SREG, T::u32}, {NFTNL_EXPR_BITWISE_DREG, T::u32},
-                     {NFTNL_EXPR_BITWISE_LEN, T::u32}, {NFTNL_EXPR_BITWISE_MASK, T::data},
-                     {NFTNL_EXPR_BITWISE_XOR, T::data}, {NFTNL_EXPR_BITWISE_OP, T::u32},
-                     {NFTNL_EXPR_BITWISE_DATA, T::data}}},
-        {"nat", {{NFTNL_EXPR_NAT_TYPE, T::u32}, {NFTNL_EXPR_NAT_FAMILY, T::u32},
-                 {NFTNL_EXPR_NAT_REG_ADDR_MIN, T::u32}, {NFTNL_EXPR_NAT_REG_ADDR_MAX, T::u32},
-                 {NFTNL_EXPR_NAT_REG_PROTO_MIN, T::u32}, {NFTNL_EXPR_NAT_REG_PROTO_MAX, T::u32},
-                 {NFTNL_EXPR_NAT_FLAGS, T::u32}}},
-        {"lookup", {{NFTNL_EXPR_LOOKUP_SREG, T::u32}, {NFTNL_EXPR_LOOKUP_DREG, T::u32},
-                    {NFTNL_EXPR_LOOKUP_SET, T::str}, {NFTNL_EXPR_LOOKUP_SET_ID, T::u32},
-                    {NFTNL_EXPR_LOOKUP_FLAGS, T::u32}}},
-        {"log", {{NFTNL_EXPR_LOG_PREFIX, T::str}, {NFTNL_EXPR_LOG_GROUP, T::u16},
-                 {NFTNL_EXPR_LOG_SNAPLEN, T::u32}, {NFTNL_EXPR_LOG_QTHRESHOLD, T::u16},
-                 {NFTNL_EXPR_LOG_LEVEL, T::u32}, {NFTNL_EXPR_LOG_FLAGS, T::u32}}},
-        {"ct", {{NFTNL_EXPR_CT_DREG, T::u32}, {NFTNL_EXPR_CT_KEY, T::u32},
-                {NFTNL_EXPR_CT_DIR, T::u8}, {NFTNL_EXPR_CT_SREG, T::u32}}},
-        {"limit", {{NFTNL_EXPR_LIMIT_RATE, T::u64}, {NFTNL_EXPR_LIMIT_UNIT, T::u64},
-                   {NFTNL_EXPR_LIMIT_BURST, T::u32}, {NFTNL_EXPR_LIMIT_TYPE, T::u32},
-                   {NFTNL_EXPR_LIMIT_FLAGS, T::u32}}},
+        {"bitwise",
+         {{NFTNL_EXPR_BITWISE_SREG, T::u32},
+          {NFTNL_EXPR_BITWISE_DREG, T::u32},
+          {NFTNL_EXPR_BITWISE_LEN, T::u32},
+          {NFTNL_EXPR_BITWISE_MASK, T::data},
+          {NFTNL_EXPR_BITWISE_XOR, T::data},
+          {NFTNL_EXPR_BITWISE_OP, T::u32},
+          {NFTNL_EXPR_BITWISE_DATA, T::data}}},
+        {"nat",
+         {{NFTNL_EXPR_NAT_TYPE, T::u32},
+          {NFTNL_EXPR_NAT_FAMILY, T::u32},
+          {NFTNL_EXPR_NAT_REG_ADDR_MIN, T::u32},
+          {NFTNL_EXPR_NAT_REG_ADDR_MAX, T::u32},
+          {NFTNL_EXPR_NAT_REG_PROTO_MIN, T::u32},
+          {NFTNL_EXPR_NAT_REG_PROTO_MAX, T::u32},
+          {NFTNL_EXPR_NAT_FLAGS, T::u32}}},
+        {"lookup",
+         {{NFTNL_EXPR_LOOKUP_SREG, T::u32},
+          {NFTNL_EXPR_LOOKUP_DREG, T::u32},
+          {NFTNL_EXPR_LOOKUP_SET, T::str},
+          {NFTNL_EXPR_LOOKUP_SET_ID, T::u32},
+          {NFTNL_EXPR_LOOKUP_FLAGS, T::u32}}},
+        {"log",
+         {{NFTNL_EXPR_LOG_PREFIX, T::str},
+          {NFTNL_EXPR_LOG_GROUP, T::u16},
+          {NFTNL_EXPR_LOG_SNAPLEN, T::u32},
+          {NFTNL_EXPR_LOG_QTHRESHOLD, T::u16},
+          {NFTNL_EXPR_LOG_LEVEL, T::u32},
+          {NFTNL_EXPR_LOG_FLAGS, T::u32}}},
+        {"ct",
+         {{NFTNL_EXPR_CT_DREG, T::u32},
+          {NFTNL_EXPR_CT_KEY, T::u32},
+          {NFTNL_EXPR_CT_DIR, T::u8},
+          {NFTNL_EXPR_CT_SREG, T::u32}}},
+        {"limit",
+         {{NFTNL_EXPR_LIMIT_RATE, T::u64},
+          {NFTNL_EXPR_LIMIT_UNIT, T::u64},
+          {NFTNL_EXPR_LIMIT_BURST, T::u32},
+          {NFTNL_EXPR_LIMIT_TYPE, T::u32},
+          {NFTNL_EXPR_LIMIT_FLAGS, T::u32}}},
         {"reject", {{NFTNL_EXPR_REJECT_TYPE, T::u32}, {NFTNL_EXPR_REJECT_CODE, T::u8}}},
-        {"fib", {{NFTNL_EXPR_FIB_DREG, T::u32}, {NFTNL_EXPR_FIB_RESULT, T::u32},
-                 {NFTNL_EXPR_FIB_FLAGS, T::u32}}},
-        {"byteorder", {{NFTNL_EXPR_BYTEORDER_DREG, T::u32}, {NFTNL_EXPR_BYTEORDER_SREG, T::u32},
-                       {NFTNL_EXPR_BYTEORDER_OP, T::u32}, {NFTNL_EXPR_BYTEORDER_LEN, T::u32},
-                       {NFTNL_EXPR_BYTEORDER_SIZE, T::u32}}},
+        {"fib",
+         {{NFTNL_EXPR_FIB_DREG, T::u32},
+          {NFTNL_EXPR_FIB_RESULT, T::u32},
+          {NFTNL_EXPR_FIB_FLAGS, T::u32}}},
+        {"byteorder",
+         {{NFTNL_EXPR_BYTEORDER_DREG, T::u32},
+          {NFTNL_EXPR_BYTEORDER_SREG, T::u32},
+          {NFTNL_EXPR_BYTEORDER_OP, T::u32},
+          {NFTNL_EXPR_BYTEORDER_LEN, T::u32},
+          {NFTNL_EXPR_BYTEORDER_SIZE, T::u32}}},
     }};
     return s;
 }
@@ -97,16 +137,20 @@ std::string describe(const Expr& e) {
     for (const auto& a : e.attrs) {
         s += " " + std::to_string(a.id) + "=";
         auto t = attr_type(e.name, a.id).value_or(AttrType::data);
-        if (t == AttrType::str) s += "\"" + a.str + "\"";
-        else if (t == AttrType::data) s += "0x" + hex(a.data);
-        else s += std::to_string(a.num);
+        if (t == AttrType::str)
+            s += "\"" + a.str + "\"";
+        else if (t == AttrType::data)
+            s += "0x" + hex(a.data);
+        else
+            s += std::to_string(a.num);
     }
     return s + "]";
 }
 
 std::string describe(const Rule& r) {
     std::string s;
-    for (const auto& e : r.exprs) s += describe(e);
+    for (const auto& e : r.exprs)
+        s += describe(e);
     return s;
 }
 
@@ -156,7 +200,8 @@ const std::vector<uint16_t>& known_attrs(std::string_view expr) {
     static const auto ids = [] {
         std::map<std::string, std::vector<uint16_t>, std::less<>> m;
         for (const auto& [name, attrs] : schema().by_expr)
-            for (auto [id, t] : attrs) m[name].push_back(id);
+            for (auto [id, t] : attrs)
+                m[name].push_back(id);
         return m;
     }();
     static const std::vector<uint16_t> none;
@@ -184,7 +229,8 @@ Expr as_kernel_reports(const Expr& sent) {
         if (!e.get(NFTNL_EXPR_BITWISE_OP)) e.set(NFTNL_EXPR_BITWISE_OP, 0);
     } else if (e.name == "reject") {
         // A TCP reset has no ICMP code; nft sends one anyway and the kernel drops it.
-        if (auto t = e.get(NFTNL_EXPR_REJECT_TYPE); t && t->num == NFT_REJECT_TCP_RST) e.erase(NFTNL_EXPR_REJECT_CODE);
+        if (auto t = e.get(NFTNL_EXPR_REJECT_TYPE); t && t->num == NFT_REJECT_TCP_RST)
+            e.erase(NFTNL_EXPR_REJECT_CODE);
     } else if (e.name == "counter") {
         e.set(NFTNL_EXPR_CTR_PACKETS, 0).set(NFTNL_EXPR_CTR_BYTES, 0);
     }
@@ -249,8 +295,8 @@ std::vector<std::string> compare(const Table& want, const Table& have) {
                         first = "; installed, not planned: " + describe(e);
                         break;
                     }
-            d.push_back("set " + s.name + ": elements differ (" + std::to_string(a.size()) + " planned, " +
-                        std::to_string(b.size()) + " installed" + first + ")");
+            d.push_back("set " + s.name + ": elements differ (" + std::to_string(a.size()) +
+                        " planned, " + std::to_string(b.size()) + " installed" + first + ")");
         }
     }
     for (const auto& s : have.sets)
@@ -271,9 +317,12 @@ std::vector<std::string> compare(const Table& want, const Table& have) {
                 d.push_back(where + ": not in the plan " + describe(*h[i]));
             } else {
                 std::vector<Expr> we;
-                for (const auto& e : w[i]->exprs) we.push_back(as_kernel_reports(e));
-                if (without_counters(we) != without_counters(h[i]->exprs) || w[i]->udata != h[i]->udata)
-                    d.push_back(where + ": planned " + describe(*w[i]) + " installed " + describe(*h[i]));
+                for (const auto& e : w[i]->exprs)
+                    we.push_back(as_kernel_reports(e));
+                if (without_counters(we) != without_counters(h[i]->exprs) ||
+                    w[i]->udata != h[i]->udata)
+                    d.push_back(where + ": planned " + describe(*w[i]) + " installed " +
+                                describe(*h[i]));
             }
         }
     }

@@ -2,14 +2,15 @@
 
 #include "awf/lower.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
-
-#include <algorithm>
-#include <cstring>
 
 namespace awf {
 
@@ -33,16 +34,22 @@ const Bytes* data(const Expr& e, uint16_t id) {
 std::optional<Field> field_of_load(const Expr& e) {
     if (e.name == "meta") {
         switch (num(e, NFTNL_EXPR_META_KEY)) {
-        case NFT_META_OIF: return Field::meta_oif;
-        case NFT_META_IIF: return Field::meta_iif;
-        case NFT_META_NFPROTO: return Field::meta_nfproto;
-        case NFT_META_L4PROTO: return Field::meta_l4proto;
+        case NFT_META_OIF:
+            return Field::meta_oif;
+        case NFT_META_IIF:
+            return Field::meta_iif;
+        case NFT_META_NFPROTO:
+            return Field::meta_nfproto;
+        case NFT_META_L4PROTO:
+            return Field::meta_l4proto;
         }
     } else if (e.name == "fib") {
-        if (num(e, NFTNL_EXPR_FIB_RESULT) == NFT_FIB_RESULT_ADDRTYPE && num(e, NFTNL_EXPR_FIB_FLAGS) == NFTA_FIB_F_DADDR)
+        if (num(e, NFTNL_EXPR_FIB_RESULT) == NFT_FIB_RESULT_ADDRTYPE &&
+            num(e, NFTNL_EXPR_FIB_FLAGS) == NFTA_FIB_F_DADDR)
             return Field::fib_daddr_type;
     } else if (e.name == "ct") {
-        if (num(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE && !e.get(NFTNL_EXPR_CT_DIR)) return Field::ct_state;
+        if (num(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE && !e.get(NFTNL_EXPR_CT_DIR))
+            return Field::ct_state;
     } else if (e.name == "payload") {
         auto base = num(e, NFTNL_EXPR_PAYLOAD_BASE), off = num(e, NFTNL_EXPR_PAYLOAD_OFFSET),
              len = num(e, NFTNL_EXPR_PAYLOAD_LEN);
@@ -62,13 +69,15 @@ std::optional<Field> field_of_load(const Expr& e) {
 
 uint32_t value_of(Field f, const Bytes& b) {
     // Host-order 32-bit fields (ifindex, fib type, ct state) versus network-order payloads.
-    bool host = f == Field::meta_oif || f == Field::meta_iif || f == Field::fib_daddr_type || f == Field::ct_state;
+    bool host = f == Field::meta_oif || f == Field::meta_iif || f == Field::fib_daddr_type ||
+                f == Field::ct_state;
     uint32_t v = 0;
     if (host && b.size() == 4) {
         std::memcpy(&v, b.data(), 4);
         return v;
     }
-    for (uint8_t c : b) v = v << 8 | c;
+    for (uint8_t c : b)
+        v = v << 8 | c;
     return v;
 }
 
@@ -83,43 +92,60 @@ std::optional<std::vector<Stmt>> match_exprs(const std::vector<Expr>& x) {
             // A run of loads into increasing registers ended by a lookup: a concatenation.
             std::vector<Field> fields{*f};
             size_t k = i + 1;
-            while (k < x.size() && field_of_load(x[k])) fields.push_back(*field_of_load(x[k++]));
+            while (k < x.size() && field_of_load(x[k]))
+                fields.push_back(*field_of_load(x[k++]));
             if (is(k, "lookup")) {
-                out.push_back(Match{Match::Kind::in_set, fields, 0, 0, x[k].get(NFTNL_EXPR_LOOKUP_SET)->str});
+                out.push_back(
+                    Match{Match::Kind::in_set, fields, 0, 0, x[k].get(NFTNL_EXPR_LOOKUP_SET)->str});
                 i = k + 1;
                 continue;
             }
             if (is(i + 1, "cmp") && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ) {
-                out.push_back(Match{Match::Kind::eq, {*f}, value_of(*f, *data(x[i + 1], NFTNL_EXPR_CMP_DATA)), 0, {}});
+                out.push_back(Match{Match::Kind::eq,
+                                    {*f},
+                                    value_of(*f, *data(x[i + 1], NFTNL_EXPR_CMP_DATA)),
+                                    0,
+                                    {}});
                 i += 2;
                 continue;
             }
             if (is(i + 2, "cmp") && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_GTE &&
                 num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_LTE) {
-                out.push_back(Match{Match::Kind::range, {*f}, value_of(*f, *data(x[i + 1], NFTNL_EXPR_CMP_DATA)),
-                                    value_of(*f, *data(x[i + 2], NFTNL_EXPR_CMP_DATA)), {}});
+                out.push_back(Match{Match::Kind::range,
+                                    {*f},
+                                    value_of(*f, *data(x[i + 1], NFTNL_EXPR_CMP_DATA)),
+                                    value_of(*f, *data(x[i + 2], NFTNL_EXPR_CMP_DATA)),
+                                    {}});
                 i += 3;
                 continue;
             }
-            if (is(i + 1, "bitwise") && is(i + 2, "cmp") && num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_NEQ) {
-                out.push_back(Match{Match::Kind::any_bit, {*f}, value_of(*f, *data(x[i + 1], NFTNL_EXPR_BITWISE_MASK)), 0, {}});
+            if (is(i + 1, "bitwise") && is(i + 2, "cmp") &&
+                num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_NEQ) {
+                out.push_back(Match{Match::Kind::any_bit,
+                                    {*f},
+                                    value_of(*f, *data(x[i + 1], NFTNL_EXPR_BITWISE_MASK)),
+                                    0,
+                                    {}});
                 i += 3;
                 continue;
             }
             return std::nullopt;
         }
         if (e.name == "counter") {
-            out.push_back(Counter{num(e, NFTNL_EXPR_CTR_PACKETS) == ~0ull ? 0 : num(e, NFTNL_EXPR_CTR_PACKETS),
-                                  num(e, NFTNL_EXPR_CTR_BYTES) == ~0ull ? 0 : num(e, NFTNL_EXPR_CTR_BYTES)});
+            out.push_back(Counter{
+                num(e, NFTNL_EXPR_CTR_PACKETS) == ~0ull ? 0 : num(e, NFTNL_EXPR_CTR_PACKETS),
+                num(e, NFTNL_EXPR_CTR_BYTES) == ~0ull ? 0 : num(e, NFTNL_EXPR_CTR_BYTES)});
         } else if (e.name == "limit") {
             out.push_back(Limit{num(e, NFTNL_EXPR_LIMIT_RATE), num(e, NFTNL_EXPR_LIMIT_UNIT),
                                 static_cast<uint32_t>(num(e, NFTNL_EXPR_LIMIT_BURST))});
         } else if (e.name == "log" && e.get(NFTNL_EXPR_LOG_PREFIX) && e.get(NFTNL_EXPR_LOG_GROUP)) {
-            out.push_back(Log{e.get(NFTNL_EXPR_LOG_PREFIX)->str, static_cast<uint16_t>(num(e, NFTNL_EXPR_LOG_GROUP))});
+            out.push_back(Log{e.get(NFTNL_EXPR_LOG_PREFIX)->str,
+                              static_cast<uint16_t>(num(e, NFTNL_EXPR_LOG_GROUP))});
         } else if (e.name == "reject") {
             out.push_back(RejectTcpReset{});
         } else if (e.name == "immediate" && num(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
-            out.push_back(Verdict{num(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT ? VerdictCode::accept : VerdictCode::drop});
+            out.push_back(Verdict{num(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT ? VerdictCode::accept
+                                                                              : VerdictCode::drop});
         } else if (e.name == "immediate" && is(i + 1, "immediate") && is(i + 2, "nat")) {
             Dnat d;
             const Bytes* a = data(e, NFTNL_EXPR_IMM_DATA);
@@ -140,11 +166,13 @@ std::optional<std::vector<Stmt>> match_exprs(const std::vector<Expr>& x) {
 
 bool implies(Field f, const Match& dep) {
     bool v4 = f == Field::ip_saddr || f == Field::ip_daddr;
-    bool v6 = f == Field::ip6_saddr || f == Field::ip6_daddr || f == Field::ip6_hoplimit || f == Field::icmpv6_type;
+    bool v6 = f == Field::ip6_saddr || f == Field::ip6_daddr || f == Field::ip6_hoplimit ||
+              f == Field::icmpv6_type;
     if (dep.fields[0] == Field::meta_nfproto)
         return (v4 && dep.value == NFPROTO_IPV4) || (v6 && dep.value == NFPROTO_IPV6);
     if (dep.fields[0] == Field::meta_l4proto)
-        return (f == Field::th_dport && dep.value == IPPROTO_TCP) || (f == Field::icmpv6_type && dep.value == IPPROTO_ICMPV6);
+        return (f == Field::th_dport && dep.value == IPPROTO_TCP) ||
+               (f == Field::icmpv6_type && dep.value == IPPROTO_ICMPV6);
     return false;
 }
 
@@ -160,7 +188,8 @@ std::vector<Stmt> drop_dependencies(std::vector<Stmt> stmts) {
         for (size_t k = i + 1; k < stmts.size(); ++k) {
             auto* m = std::get_if<Match>(&stmts[k]);
             if (!m) break;
-            if (m->kind == Match::Kind::eq && (m->fields[0] == Field::meta_nfproto || m->fields[0] == Field::meta_l4proto))
+            if (m->kind == Match::Kind::eq &&
+                (m->fields[0] == Field::meta_nfproto || m->fields[0] == Field::meta_l4proto))
                 continue;
             bool used = false;
             for (auto& f : m->fields)
@@ -181,7 +210,8 @@ std::vector<Stmt> drop_dependencies(std::vector<Stmt> stmts) {
 std::string comment_of(const Bytes& udata) {
     // NFTNL_UDATA_RULE_COMMENT / NFTNL_UDATA_TABLE_COMMENT: type 0, NUL-terminated string.
     if (udata.size() < 3 || udata[0] != 0 || udata[1] + 2u > udata.size()) return {};
-    return std::string(reinterpret_cast<const char*>(udata.data() + 2), strnlen(reinterpret_cast<const char*>(udata.data() + 2), udata[1]));
+    return std::string(reinterpret_cast<const char*>(udata.data() + 2),
+                       strnlen(reinterpret_cast<const char*>(udata.data() + 2), udata[1]));
 }
 
 std::vector<KeyType> key_types(uint32_t key_type, uint32_t key_len) {
@@ -189,11 +219,20 @@ std::vector<KeyType> key_types(uint32_t key_type, uint32_t key_len) {
     uint32_t t = key_type;
     do {
         switch (t & 0x3f) {
-        case 7: out.insert(out.begin(), KeyType::ipv4_addr); break;
-        case 8: out.insert(out.begin(), KeyType::ipv6_addr); break;
-        case 12: out.insert(out.begin(), KeyType::inet_proto); break;
-        case 13: out.insert(out.begin(), KeyType::inet_service); break;
-        default: return {};
+        case 7:
+            out.insert(out.begin(), KeyType::ipv4_addr);
+            break;
+        case 8:
+            out.insert(out.begin(), KeyType::ipv6_addr);
+            break;
+        case 12:
+            out.insert(out.begin(), KeyType::inet_proto);
+            break;
+        case 13:
+            out.insert(out.begin(), KeyType::inet_service);
+            break;
+        default:
+            return {};
         }
         t >>= 6;
     } while (t);
@@ -209,7 +248,8 @@ std::optional<model::Rule> lift_rule(const kernel::Rule& r) {
     Rule rule{drop_dependencies(*stmts), comment_of(r.udata), {}};
     // Exact or nothing: lowering the lifted rule must give back what the kernel holds.
     std::vector<Expr> again;
-    for (const auto& e : lower_rule(rule)) again.push_back(kernel::as_kernel_reports(e));
+    for (const auto& e : lower_rule(rule))
+        again.push_back(kernel::as_kernel_reports(e));
     auto strip = [](std::vector<Expr> v) {
         for (auto& e : v)
             if (e.name == "counter") e.attrs.clear();
@@ -228,21 +268,27 @@ model::Set lift_set(const kernel::Set& ks) {
             size_t off = 0;
             for (KeyType t : s.key) {
                 size_t n = key_size(t);
-                Bytes lo(e.key.begin() + static_cast<long>(off), e.key.begin() + static_cast<long>(off + n));
+                Bytes lo(e.key.begin() + static_cast<long>(off),
+                         e.key.begin() + static_cast<long>(off + n));
                 Bytes hi = lo;
-                if (!e.key_end.empty()) hi.assign(e.key_end.begin() + static_cast<long>(off), e.key_end.begin() + static_cast<long>(off + n));
+                if (!e.key_end.empty())
+                    hi.assign(e.key_end.begin() + static_cast<long>(off),
+                              e.key_end.begin() + static_cast<long>(off + n));
                 el.push_back({lo, hi});
                 off += (n + 3) / 4 * 4;
             }
             s.elements.push_back(el);
         }
     } else if (!s.interval) {
-        for (const auto& e : ks.elems) s.elements.push_back({{e.key, e.key}});
+        for (const auto& e : ks.elems)
+            s.elements.push_back({{e.key, e.key}});
     } else {
         // rbtree encoding back to ranges: starts and end markers in key order.
         auto elems = ks.elems;
         std::sort(elems.begin(), elems.end(), [](const kernel::Elem& a, const kernel::Elem& b) {
-            return a.key != b.key ? a.key < b.key : a.flags > b.flags; // an end sorts before a start at the same key
+            return a.key != b.key
+                       ? a.key < b.key
+                       : a.flags > b.flags; // an end sorts before a start at the same key
         });
         for (size_t i = 0; i < elems.size(); ++i) {
             if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END) continue;
@@ -268,7 +314,8 @@ model::Table lift(const kernel::Table& k) {
     Table t;
     t.name = k.name;
     t.comment = comment_of(k.udata);
-    for (const auto& s : k.sets) t.sets.push_back(lift_set(s));
+    for (const auto& s : k.sets)
+        t.sets.push_back(lift_set(s));
     for (const auto& c : k.chains) {
         Chain ch;
         ch.name = c.name;

@@ -1,12 +1,13 @@
 #include "awf/lower.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
+#include <cstring>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
-
-#include <cstring>
 #include <stdexcept>
 
 namespace awf {
@@ -22,10 +23,14 @@ namespace {
 constexpr uint32_t kTypeBits = 6;
 uint32_t datatype_id(KeyType t) {
     switch (t) {
-    case KeyType::ipv4_addr: return 7;
-    case KeyType::ipv6_addr: return 8;
-    case KeyType::inet_proto: return 12;
-    case KeyType::inet_service: return 13;
+    case KeyType::ipv4_addr:
+        return 7;
+    case KeyType::ipv6_addr:
+        return 8;
+    case KeyType::inet_proto:
+        return 12;
+    case KeyType::inet_service:
+        return 13;
     }
     return 0;
 }
@@ -69,29 +74,44 @@ struct FieldInfo {
     enum class Load { meta, payload, fib, ct } load;
     uint32_t key = 0; // meta/ct key, payload base, fib result
     uint32_t offset = 0;
-    uint32_t len = 0;    // bytes loaded into the register
+    uint32_t len = 0;        // bytes loaded into the register
     bool host_order = false; // 32-bit host-order values (ifindex, fib type, ct state)
-    uint8_t nfproto = 0;   // dependency nft inserts in an inet table
+    uint8_t nfproto = 0;     // dependency nft inserts in an inet table
     uint8_t l4proto = 0;
 };
 
 FieldInfo info(Field f) {
     using L = FieldInfo::Load;
     switch (f) {
-    case Field::meta_oif: return {L::meta, NFT_META_OIF, 0, 4, true, 0, 0};
-    case Field::meta_iif: return {L::meta, NFT_META_IIF, 0, 4, true, 0, 0};
-    case Field::meta_nfproto: return {L::meta, NFT_META_NFPROTO, 0, 1, false, 0, 0};
-    case Field::meta_l4proto: return {L::meta, NFT_META_L4PROTO, 0, 1, false, 0, 0};
-    case Field::fib_daddr_type: return {L::fib, NFT_FIB_RESULT_ADDRTYPE, 0, 4, true, 0, 0};
-    case Field::ct_state: return {L::ct, NFT_CT_STATE, 0, 4, true, 0, 0};
-    case Field::ip_saddr: return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, false, NFPROTO_IPV4, 0};
-    case Field::ip_daddr: return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, false, NFPROTO_IPV4, 0};
-    case Field::ip6_saddr: return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, false, NFPROTO_IPV6, 0};
-    case Field::ip6_daddr: return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, false, NFPROTO_IPV6, 0};
-    case Field::ip6_hoplimit: return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 7, 1, false, NFPROTO_IPV6, 0};
-    case Field::tcp_dport: return {L::payload, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, false, 0, IPPROTO_TCP};
-    case Field::th_dport: return {L::payload, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, false, 0, 0};
-    case Field::icmpv6_type: return {L::payload, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, false, NFPROTO_IPV6, IPPROTO_ICMPV6};
+    case Field::meta_oif:
+        return {L::meta, NFT_META_OIF, 0, 4, true, 0, 0};
+    case Field::meta_iif:
+        return {L::meta, NFT_META_IIF, 0, 4, true, 0, 0};
+    case Field::meta_nfproto:
+        return {L::meta, NFT_META_NFPROTO, 0, 1, false, 0, 0};
+    case Field::meta_l4proto:
+        return {L::meta, NFT_META_L4PROTO, 0, 1, false, 0, 0};
+    case Field::fib_daddr_type:
+        return {L::fib, NFT_FIB_RESULT_ADDRTYPE, 0, 4, true, 0, 0};
+    case Field::ct_state:
+        return {L::ct, NFT_CT_STATE, 0, 4, true, 0, 0};
+    case Field::ip_saddr:
+        return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, false, NFPROTO_IPV4, 0};
+    case Field::ip_daddr:
+        return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, false, NFPROTO_IPV4, 0};
+    case Field::ip6_saddr:
+        return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, false, NFPROTO_IPV6, 0};
+    case Field::ip6_daddr:
+        return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, false, NFPROTO_IPV6, 0};
+    case Field::ip6_hoplimit:
+        return {L::payload, NFT_PAYLOAD_NETWORK_HEADER, 7, 1, false, NFPROTO_IPV6, 0};
+    case Field::tcp_dport:
+        return {L::payload, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, false, 0, IPPROTO_TCP};
+    case Field::th_dport:
+        return {L::payload, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, false, 0, 0};
+    case Field::icmpv6_type:
+        return {L::payload,    NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, false, NFPROTO_IPV6,
+                IPPROTO_ICMPV6};
     }
     throw std::logic_error("unknown field");
 }
@@ -105,7 +125,8 @@ uint32_t reg_of_slot(uint32_t slot) {
 Bytes value_bytes(const FieldInfo& fi, uint32_t v) {
     if (fi.host_order) return u32_host(v);
     Bytes b(fi.len);
-    for (uint32_t i = 0; i < fi.len; ++i) b[fi.len - 1 - i] = static_cast<uint8_t>(v >> (8 * i));
+    for (uint32_t i = 0; i < fi.len; ++i)
+        b[fi.len - 1 - i] = static_cast<uint8_t>(v >> (8 * i));
     return b;
 }
 
@@ -140,7 +161,9 @@ Expr load(const FieldInfo& fi, uint32_t dreg) {
 Expr cmp(uint32_t op, Bytes data) {
     Expr e;
     e.name = "cmp";
-    e.set(NFTNL_EXPR_CMP_SREG, NFT_REG_1).set(NFTNL_EXPR_CMP_OP, op).set_data(NFTNL_EXPR_CMP_DATA, std::move(data));
+    e.set(NFTNL_EXPR_CMP_SREG, NFT_REG_1)
+        .set(NFTNL_EXPR_CMP_OP, op)
+        .set_data(NFTNL_EXPR_CMP_DATA, std::move(data));
     return e;
 }
 
@@ -172,7 +195,8 @@ void add_dependencies(std::vector<Expr>& out, Context& ctx, const FieldInfo& fi)
 
 void lower_match(std::vector<Expr>& out, Context& ctx, const model::Match& m) {
     using K = model::Match::Kind;
-    for (Field f : m.fields) add_dependencies(out, ctx, info(f));
+    for (Field f : m.fields)
+        add_dependencies(out, ctx, info(f));
     if (m.kind == K::in_set) {
         uint32_t slot = 0;
         for (Field f : m.fields) {
@@ -210,7 +234,8 @@ void lower_match(std::vector<Expr>& out, Context& ctx, const model::Match& m) {
         out.push_back(cmp(NFT_CMP_NEQ, value_bytes(fi, 0)));
         break;
     }
-    case K::in_set: break;
+    case K::in_set:
+        break;
     }
 }
 
@@ -237,7 +262,8 @@ struct StmtLowering {
     void operator()(const model::Verdict& v) {
         Expr e{"immediate", {}};
         e.set(NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT)
-            .set(NFTNL_EXPR_IMM_VERDICT, v.code == model::VerdictCode::accept ? NF_ACCEPT : NF_DROP);
+            .set(NFTNL_EXPR_IMM_VERDICT,
+                 v.code == model::VerdictCode::accept ? NF_ACCEPT : NF_DROP);
         out.push_back(e);
     }
     void operator()(const model::RejectTcpReset&) {
@@ -246,8 +272,10 @@ struct StmtLowering {
         out.push_back(e);
     }
     void operator()(const model::Dnat& d) {
-        out.push_back(immediate_data(NFT_REG_1, Bytes(d.addr.bytes.begin(), d.addr.bytes.begin() + 4)));
-        out.push_back(immediate_data(NFT_REG_2, {static_cast<uint8_t>(d.port >> 8), static_cast<uint8_t>(d.port)}));
+        out.push_back(
+            immediate_data(NFT_REG_1, Bytes(d.addr.bytes.begin(), d.addr.bytes.begin() + 4)));
+        out.push_back(immediate_data(
+            NFT_REG_2, {static_cast<uint8_t>(d.port >> 8), static_cast<uint8_t>(d.port)}));
         Expr e{"nat", {}};
         e.set(NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT)
             .set(NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4)
@@ -287,7 +315,8 @@ bool all_zero(const Bytes& b) {
 std::vector<Expr> lower_rule(const model::Rule& rule) {
     std::vector<Expr> out;
     Context ctx;
-    for (const auto& s : rule.stmts) std::visit(StmtLowering{out, ctx}, s);
+    for (const auto& s : rule.stmts)
+        std::visit(StmtLowering{out, ctx}, s);
     return out;
 }
 
@@ -308,7 +337,8 @@ std::vector<kernel::Elem> lower_elements(const model::Set& s) {
         return out;
     }
     if (!s.interval) {
-        for (const auto& el : s.elements) out.push_back(kernel::Elem{el.at(0).lo, {}, 0, {}});
+        for (const auto& el : s.elements)
+            out.push_back(kernel::Elem{el.at(0).lo, {}, 0, {}});
         return out;
     }
     // Single-field intervals use the rbtree encoding: each interval is a start element and an
@@ -319,7 +349,8 @@ std::vector<kernel::Elem> lower_elements(const model::Set& s) {
     constexpr uint32_t kIntervalOpen = 1;
     if (s.elements.empty()) return out;
     if (!all_zero(s.elements.front().at(0).lo)) {
-        out.push_back(kernel::Elem{Bytes(s.elements.front().at(0).lo.size(), 0), {}, NFT_SET_ELEM_INTERVAL_END, {}});
+        out.push_back(kernel::Elem{
+            Bytes(s.elements.front().at(0).lo.size(), 0), {}, NFT_SET_ELEM_INTERVAL_END, {}});
     }
     for (const auto& el : s.elements) {
         const auto& f = el.at(0);
@@ -354,8 +385,10 @@ kernel::Table lower(const model::Table& t) {
         if (s.interval && s.key.size() > 1) ks.flags |= NFT_SET_CONCAT;
         for (KeyType kt : s.key) {
             ks.key_type = (ks.key_type << kTypeBits) | datatype_id(kt);
-            ks.key_len += s.key.size() > 1 ? (model::key_size(kt) + 3) / 4 * 4 : model::key_size(kt);
-            if (s.interval && s.key.size() > 1) ks.field_lens.push_back(static_cast<uint8_t>(model::key_size(kt)));
+            ks.key_len +=
+                s.key.size() > 1 ? (model::key_size(kt) + 3) / 4 * 4 : model::key_size(kt);
+            if (s.interval && s.key.size() > 1)
+                ks.field_lens.push_back(static_cast<uint8_t>(model::key_size(kt)));
         }
         ks.udata = set_userdata(s);
         ks.elems = lower_elements(s);
@@ -373,7 +406,8 @@ kernel::Table lower(const model::Table& t) {
             kernel::Rule kr;
             kr.chain = c.name;
             kr.exprs = lower_rule(r);
-            if (!r.comment.empty()) put_tlv(kr.udata, 0 /* NFTNL_UDATA_RULE_COMMENT */, string_z(r.comment));
+            if (!r.comment.empty())
+                put_tlv(kr.udata, 0 /* NFTNL_UDATA_RULE_COMMENT */, string_z(r.comment));
             k.rules.push_back(std::move(kr));
         }
     }

@@ -4,10 +4,14 @@ namespace awf::model {
 
 size_t key_size(KeyType t) {
     switch (t) {
-    case KeyType::ipv4_addr: return 4;
-    case KeyType::ipv6_addr: return 16;
-    case KeyType::inet_proto: return 1;
-    case KeyType::inet_service: return 2;
+    case KeyType::ipv4_addr:
+        return 4;
+    case KeyType::ipv6_addr:
+        return 16;
+    case KeyType::inet_proto:
+        return 1;
+    case KeyType::inet_service:
+        return 2;
     }
     return 0;
 }

@@ -32,11 +32,13 @@ json to_json(const model::Table& t) {
         js["interval"] = s.interval;
         static const char* names[] = {"ipv4_addr", "ipv6_addr", "inet_proto", "inet_service"};
         js["type"] = json::array();
-        for (auto k : s.key) js["type"].push_back(names[static_cast<int>(k)]);
+        for (auto k : s.key)
+            js["type"].push_back(names[static_cast<int>(k)]);
         js["elements"] = json::array();
         for (const auto& el : s.elements) {
             json je = json::array();
-            for (const auto& f : el) je.push_back(json{{"from", hex(f.lo)}, {"to", hex(f.hi)}});
+            for (const auto& f : el)
+                je.push_back(json{{"from", hex(f.lo)}, {"to", hex(f.hi)}});
             js["elements"].push_back(je);
         }
         j["sets"].push_back(js);
@@ -55,7 +57,8 @@ json to_json(const model::Table& t) {
             jr["comment"] = r.comment;
             jr["nft"] = rule_text(model::Rule{r.stmts, {}, r.raw});
             for (const auto& st : r.stmts)
-                if (auto* cnt = std::get_if<model::Counter>(&st)) jr["counter"] = {{"packets", cnt->packets}, {"bytes", cnt->bytes}};
+                if (auto* cnt = std::get_if<model::Counter>(&st))
+                    jr["counter"] = {{"packets", cnt->packets}, {"bytes", cnt->bytes}};
             jc["rules"].push_back(jr);
         }
         j["chains"].push_back(jc);

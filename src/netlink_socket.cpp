@@ -2,18 +2,19 @@
 
 #include "awf/error.hpp"
 
-#include <libmnl/libmnl.h>
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <libmnl/libmnl.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 namespace awf {
 
-void NetlinkSocket::Closer::operator()(mnl_socket* s) const { mnl_socket_close(s); }
+void NetlinkSocket::Closer::operator()(mnl_socket* s) const {
+    mnl_socket_close(s);
+}
 
 NetlinkSocket::NetlinkSocket(int bus) : sock_(mnl_socket_open2(bus, SOCK_CLOEXEC)) {
     if (!sock_) throw Error(ExitCode::internal, "netlink socket", std::strerror(errno));

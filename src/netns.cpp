@@ -2,15 +2,14 @@
 
 #include "awf/error.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 namespace awf {
 
@@ -60,7 +59,8 @@ NamespaceHandle NamespaceHandle::open(const Target& t) {
     struct statfs fs {};
     // A network namespace file lives on nsfs; anything else (a plain file, a mount namespace)
     // is refused before setns gets a chance to misread it.
-    if (::fstatfs(h.fd_.get(), &fs) != 0 || (fs.f_type != NSFS_MAGIC && fs.f_type != PROC_SUPER_MAGIC))
+    if (::fstatfs(h.fd_.get(), &fs) != 0 ||
+        (fs.f_type != NSFS_MAGIC && fs.f_type != PROC_SUPER_MAGIC))
         throw Error(ExitCode::target, h.describe_, "not a namespace file", path);
     return h;
 }
@@ -73,9 +73,11 @@ NamespaceHandle NamespaceHandle::current() {
     return h;
 }
 
-NamespaceScope::NamespaceScope(const NamespaceHandle& target) : previous_(NamespaceHandle::current()) {
+NamespaceScope::NamespaceScope(const NamespaceHandle& target)
+    : previous_(NamespaceHandle::current()) {
     if (::setns(target.fd(), CLONE_NEWNET) != 0)
-        throw Error(ExitCode::target, target.describe(), std::string("setns: ") + std::strerror(errno));
+        throw Error(ExitCode::target, target.describe(),
+                    std::string("setns: ") + std::strerror(errno));
 }
 
 NamespaceScope::~NamespaceScope() {

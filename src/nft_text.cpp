@@ -1,10 +1,11 @@
 #include "awf/nft_text.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
-
 #include <sstream>
 
 namespace awf {
@@ -15,30 +16,48 @@ namespace {
 
 const char* field_name(Field f) {
     switch (f) {
-    case Field::meta_oif: return "oif";
-    case Field::meta_iif: return "iif";
-    case Field::meta_nfproto: return "meta nfproto";
-    case Field::meta_l4proto: return "meta l4proto";
-    case Field::fib_daddr_type: return "fib daddr type";
-    case Field::ct_state: return "ct state";
-    case Field::ip_saddr: return "ip saddr";
-    case Field::ip_daddr: return "ip daddr";
-    case Field::ip6_saddr: return "ip6 saddr";
-    case Field::ip6_daddr: return "ip6 daddr";
-    case Field::ip6_hoplimit: return "ip6 hoplimit";
-    case Field::tcp_dport: return "tcp dport";
-    case Field::th_dport: return "th dport";
-    case Field::icmpv6_type: return "icmpv6 type";
+    case Field::meta_oif:
+        return "oif";
+    case Field::meta_iif:
+        return "iif";
+    case Field::meta_nfproto:
+        return "meta nfproto";
+    case Field::meta_l4proto:
+        return "meta l4proto";
+    case Field::fib_daddr_type:
+        return "fib daddr type";
+    case Field::ct_state:
+        return "ct state";
+    case Field::ip_saddr:
+        return "ip saddr";
+    case Field::ip_daddr:
+        return "ip daddr";
+    case Field::ip6_saddr:
+        return "ip6 saddr";
+    case Field::ip6_daddr:
+        return "ip6 daddr";
+    case Field::ip6_hoplimit:
+        return "ip6 hoplimit";
+    case Field::tcp_dport:
+        return "tcp dport";
+    case Field::th_dport:
+        return "th dport";
+    case Field::icmpv6_type:
+        return "icmpv6 type";
     }
     return "?";
 }
 
 std::string proto_name(uint32_t p) {
     switch (p) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_ICMPV6: return "ipv6-icmp";
-    default: return std::to_string(p);
+    case IPPROTO_TCP:
+        return "tcp";
+    case IPPROTO_UDP:
+        return "udp";
+    case IPPROTO_ICMPV6:
+        return "ipv6-icmp";
+    default:
+        return std::to_string(p);
     }
 }
 
@@ -50,14 +69,20 @@ std::string scalar(Field f, uint32_t v) {
         return v == 1 ? "\"lo\"" : std::to_string(v);
     case Field::meta_nfproto:
         return v == NFPROTO_IPV4 ? "ipv4" : v == NFPROTO_IPV6 ? "ipv6" : std::to_string(v);
-    case Field::meta_l4proto: return proto_name(v);
+    case Field::meta_l4proto:
+        return proto_name(v);
     case Field::fib_daddr_type:
         switch (v) {
-        case RTN_LOCAL: return "local";
-        case RTN_BROADCAST: return "broadcast";
-        case RTN_MULTICAST: return "multicast";
-        case RTN_UNICAST: return "unicast";
-        default: return std::to_string(v);
+        case RTN_LOCAL:
+            return "local";
+        case RTN_BROADCAST:
+            return "broadcast";
+        case RTN_MULTICAST:
+            return "multicast";
+        case RTN_UNICAST:
+            return "unicast";
+        default:
+            return std::to_string(v);
         }
     case Field::ct_state: {
         static constexpr std::pair<uint32_t, const char*> bits[] = {
@@ -67,16 +92,21 @@ std::string scalar(Field f, uint32_t v) {
             if (v & bit) s += (s.empty() ? "" : ",") + std::string(name);
         return s;
     }
-    default: return std::to_string(v);
+    default:
+        return std::to_string(v);
     }
 }
 
 std::string key_type_name(KeyType t) {
     switch (t) {
-    case KeyType::ipv4_addr: return "ipv4_addr";
-    case KeyType::ipv6_addr: return "ipv6_addr";
-    case KeyType::inet_proto: return "inet_proto";
-    case KeyType::inet_service: return "inet_service";
+    case KeyType::ipv4_addr:
+        return "ipv4_addr";
+    case KeyType::ipv6_addr:
+        return "ipv6_addr";
+    case KeyType::inet_proto:
+        return "inet_proto";
+    case KeyType::inet_service:
+        return "inet_service";
     }
     return "?";
 }
@@ -90,7 +120,8 @@ IpAddr addr_of(KeyType t, const Bytes& b) {
 
 uint32_t number_of(const Bytes& b) {
     uint32_t v = 0;
-    for (uint8_t c : b) v = v << 8 | c;
+    for (uint8_t c : b)
+        v = v << 8 | c;
     return v;
 }
 
@@ -123,15 +154,22 @@ std::string element_text(const Set& s, const Element& el) {
     return out;
 }
 
-std::string quote(const std::string& s) { return "\"" + s + "\""; }
+std::string quote(const std::string& s) {
+    return "\"" + s + "\"";
+}
 
 std::string unit_name(uint64_t seconds) {
     switch (seconds) {
-    case 1: return "second";
-    case 60: return "minute";
-    case 3600: return "hour";
-    case 86400: return "day";
-    default: return "second";
+    case 1:
+        return "second";
+    case 60:
+        return "minute";
+    case 3600:
+        return "hour";
+    case 86400:
+        return "day";
+    default:
+        return "second";
     }
 }
 
@@ -139,27 +177,35 @@ struct StmtText {
     const NftTextOptions& opts;
     std::string operator()(const Match& m) const {
         std::string fields;
-        for (size_t i = 0; i < m.fields.size(); ++i) fields += (i ? " . " : "") + std::string(field_name(m.fields[i]));
+        for (size_t i = 0; i < m.fields.size(); ++i)
+            fields += (i ? " . " : "") + std::string(field_name(m.fields[i]));
         switch (m.kind) {
         case Match::Kind::eq:
-        case Match::Kind::any_bit: return fields + " " + scalar(m.fields[0], m.value);
-        case Match::Kind::range: return fields + " " + scalar(m.fields[0], m.value) + "-" + scalar(m.fields[0], m.value_hi);
-        case Match::Kind::in_set: return fields + " @" + m.set;
+        case Match::Kind::any_bit:
+            return fields + " " + scalar(m.fields[0], m.value);
+        case Match::Kind::range:
+            return fields + " " + scalar(m.fields[0], m.value) + "-" +
+                   scalar(m.fields[0], m.value_hi);
+        case Match::Kind::in_set:
+            return fields + " @" + m.set;
         }
         return {};
     }
     std::string operator()(const Counter& c) const {
-        return opts.counters ? "counter packets " + std::to_string(c.packets) + " bytes " + std::to_string(c.bytes)
+        return opts.counters ? "counter packets " + std::to_string(c.packets) + " bytes " +
+                                   std::to_string(c.bytes)
                              : "counter";
     }
     std::string operator()(const Limit& l) const {
-        return "limit rate " + std::to_string(l.rate) + "/" + unit_name(l.unit_seconds) + " burst " +
-               std::to_string(l.burst) + " packets";
+        return "limit rate " + std::to_string(l.rate) + "/" + unit_name(l.unit_seconds) +
+               " burst " + std::to_string(l.burst) + " packets";
     }
     std::string operator()(const Log& l) const {
         return "log prefix " + quote(l.prefix) + " group " + std::to_string(l.group);
     }
-    std::string operator()(const Verdict& v) const { return v.code == VerdictCode::accept ? "accept" : "drop"; }
+    std::string operator()(const Verdict& v) const {
+        return v.code == VerdictCode::accept ? "accept" : "drop";
+    }
     std::string operator()(const RejectTcpReset&) const { return "reject with tcp reset"; }
     std::string operator()(const Dnat& d) const {
         return "dnat ip to " + d.addr.str() + ":" + std::to_string(d.port);
@@ -185,7 +231,8 @@ std::string to_nft_text(const Table& t, const NftTextOptions& opts) {
     if (!t.comment.empty()) o << "\tcomment " << quote(t.comment) << "\n";
     for (const auto& s : t.sets) {
         o << "\n\tset " << s.name << " {\n\t\ttype ";
-        for (size_t i = 0; i < s.key.size(); ++i) o << (i ? " . " : "") << key_type_name(s.key[i]);
+        for (size_t i = 0; i < s.key.size(); ++i)
+            o << (i ? " . " : "") << key_type_name(s.key[i]);
         o << "\n";
         if (s.interval) o << "\t\tflags interval\n";
         if (!s.elements.empty()) {
@@ -199,9 +246,10 @@ std::string to_nft_text(const Table& t, const NftTextOptions& opts) {
     for (const auto& c : t.chains) {
         o << "\n\tchain " << c.name << " {\n";
         o << "\t\ttype " << (c.type == ChainType::nat ? "nat" : "filter") << " hook "
-          << (c.hook == Hook::output ? "output" : "input") << " priority " << c.priority << "; policy "
-          << (c.policy == VerdictCode::accept ? "accept" : "drop") << ";\n";
-        for (const auto& r : c.rules) o << "\t\t" << rule_text(r, opts) << "\n";
+          << (c.hook == Hook::output ? "output" : "input") << " priority " << c.priority
+          << "; policy " << (c.policy == VerdictCode::accept ? "accept" : "drop") << ";\n";
+        for (const auto& r : c.rules)
+            o << "\t\t" << rule_text(r, opts) << "\n";
         o << "\t}\n";
     }
     o << "}\n";

@@ -1,10 +1,11 @@
 #include "awf/planner.hpp"
 
-#include <netinet/in.h> // before linux/ headers: glibc then suppresses linux/in.h
-#include <linux/netfilter.h>
-#include <linux/rtnetlink.h>
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
 
 #include <algorithm>
+#include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
 
 namespace awf {
 
@@ -17,12 +18,18 @@ constexpr uint32_t kCtEstablished = 1u << 1;
 constexpr uint32_t kCtRelated = 1u << 2;
 constexpr int32_t kNatPriority = -99; // just after Docker's DNAT at -100 (policy.md)
 
-Match eq(Field f, uint32_t v) { return Match{Match::Kind::eq, {f}, v, 0, {}}; }
-Match range(Field f, uint32_t lo, uint32_t hi) { return Match{Match::Kind::range, {f}, lo, hi, {}}; }
+Match eq(Field f, uint32_t v) {
+    return Match{Match::Kind::eq, {f}, v, 0, {}};
+}
+Match range(Field f, uint32_t lo, uint32_t hi) {
+    return Match{Match::Kind::range, {f}, lo, hi, {}};
+}
 Match in_set(std::vector<Field> fields, std::string set) {
     return Match{Match::Kind::in_set, std::move(fields), 0, 0, std::move(set)};
 }
-Match any_bit(Field f, uint32_t mask) { return Match{Match::Kind::any_bit, {f}, mask, 0, {}}; }
+Match any_bit(Field f, uint32_t mask) {
+    return Match{Match::Kind::any_bit, {f}, mask, 0, {}};
+}
 
 Rule rule(std::string comment, std::vector<Stmt> stmts) {
     return Rule{std::move(stmts), std::move(comment), {}};
@@ -31,12 +38,15 @@ const Verdict accept{VerdictCode::accept};
 const Verdict drop{VerdictCode::drop};
 
 Set addr_set(std::string name, Family fam, const std::vector<IpAddr>& addrs) {
-    Set s{std::move(name), {fam == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr}, false, {}};
+    Set s{
+        std::move(name), {fam == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr}, false, {}};
     std::vector<IpAddr> sorted;
     for (const auto& a : addrs)
-        if (a.family == fam && std::find(sorted.begin(), sorted.end(), a) == sorted.end()) sorted.push_back(a);
+        if (a.family == fam && std::find(sorted.begin(), sorted.end(), a) == sorted.end())
+            sorted.push_back(a);
     std::sort(sorted.begin(), sorted.end());
-    for (const auto& a : sorted) s.elements.push_back({field_of(a)});
+    for (const auto& a : sorted)
+        s.elements.push_back({field_of(a)});
     return s;
 }
 
@@ -55,13 +65,15 @@ Set cidr_set(std::string name, Family fam, const std::vector<Cidr>& cidrs) {
         if (!kept.empty() && kept.back().contains(c.addr)) continue; // inside the previous one
         kept.push_back(c);
     }
-    for (const auto& c : kept) s.elements.push_back({field_of(c)});
+    for (const auto& c : kept)
+        s.elements.push_back({field_of(c)});
     return s;
 }
 
 Set port_set(std::string name, const PortSet& ports) {
     Set s{std::move(name), {KeyType::inet_service}, true, {}};
-    for (auto r : ports.ranges()) s.elements.push_back({field_of_port(r.first, r.last)});
+    for (auto r : ports.ranges())
+        s.elements.push_back({field_of_port(r.first, r.last)});
     return s;
 }
 
@@ -80,15 +92,18 @@ Set proxy_ports_set(const ResolvedPolicy& r) {
     add(r.squid, PortSet{{r.policy.squid_port, r.policy.squid_port}});
     if (r.policy.api_proxy) add(r.policy.api_proxy->addr, r.policy.api_proxy->ports);
     if (r.policy.cli_proxy) add(r.policy.cli_proxy->addr, r.policy.cli_proxy->ports);
-    std::sort(by_addr.begin(), by_addr.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(by_addr.begin(), by_addr.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [addr, ports] : by_addr)
-        for (auto pr : ports.ranges()) s.elements.push_back({field_of(addr), field_of_port(pr.first, pr.last)});
+        for (auto pr : ports.ranges())
+            s.elements.push_back({field_of(addr), field_of_port(pr.first, pr.last)});
     return s;
 }
 
 Set dns_set(std::string name, Family fam, const std::vector<IpAddr>& servers) {
     Set s{std::move(name),
-          {fam == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr, KeyType::inet_proto, KeyType::inet_service},
+          {fam == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr, KeyType::inet_proto,
+           KeyType::inet_service},
           false,
           {}};
     std::vector<IpAddr> sorted;
@@ -97,7 +112,8 @@ Set dns_set(std::string name, Family fam, const std::vector<IpAddr>& servers) {
     std::sort(sorted.begin(), sorted.end());
     for (const auto& a : sorted)
         for (uint8_t proto : {IPPROTO_TCP, IPPROTO_UDP})
-            s.elements.push_back({field_of(a), field_of_proto(proto), field_of_port(kDnsPort, kDnsPort)});
+            s.elements.push_back(
+                {field_of(a), field_of_proto(proto), field_of_port(kDnsPort, kDnsPort)});
     return s;
 }
 
@@ -122,8 +138,8 @@ void deny(std::vector<Rule>& rules, const ResolvedPolicy& r, const std::string& 
 }
 
 std::vector<Rule> neighbour_discovery() {
-    return {rule("ipv6 neighbour discovery",
-                 {range(Field::icmpv6_type, 133, 136), eq(Field::ip6_hoplimit, 255), Counter{}, accept}),
+    return {rule("ipv6 neighbour discovery", {range(Field::icmpv6_type, 133, 136),
+                                              eq(Field::ip6_hoplimit, 255), Counter{}, accept}),
             rule("ipv6 mld report", {eq(Field::icmpv6_type, 143), Counter{}, accept})};
 }
 
@@ -169,7 +185,8 @@ model::Table plan(const ResolvedPolicy& r) {
     t.sets.push_back(port_set("web_ports", web_ports(p)));
     t.sets.push_back(port_set("dangerous_ports", p.dangerous_ports));
     t.sets.push_back(cidr_set("nonunicast_v4", Family::v4, nonunicast));
-    bool inbound_sets = p.inbound.kind == Inbound::Kind::local || p.inbound.kind == Inbound::Kind::cidrs;
+    bool inbound_sets =
+        p.inbound.kind == Inbound::Kind::local || p.inbound.kind == Inbound::Kind::cidrs;
     if (inbound_sets) {
         t.sets.push_back(cidr_set("inbound_v4", Family::v4, r.inbound_sources));
         t.sets.push_back(cidr_set("inbound_v6", Family::v6, r.inbound_sources));
@@ -189,46 +206,61 @@ model::Table plan(const ResolvedPolicy& r) {
         rule("nat: dns", {in_set(dns4, "dns_v4"), Counter{}, accept}),
         rule("nat: link-local, multicast, broadcast",
              {in_set({Field::ip_daddr}, "nonunicast_v4"), Counter{}, accept}),
-        rule("nat: subnet broadcast", {eq(Field::fib_daddr_type, RTN_BROADCAST), Counter{}, accept}),
-        rule("nat: dangerous port", {in_set({Field::tcp_dport}, "dangerous_ports"), Counter{}, accept}),
-        rule("nat: web to squid", {eq(Field::meta_nfproto, NFPROTO_IPV4), in_set({Field::tcp_dport}, "web_ports"),
-                                   Counter{}, Dnat{r.squid, p.squid_port}}),
+        rule("nat: subnet broadcast",
+             {eq(Field::fib_daddr_type, RTN_BROADCAST), Counter{}, accept}),
+        rule("nat: dangerous port",
+             {in_set({Field::tcp_dport}, "dangerous_ports"), Counter{}, accept}),
+        rule("nat: web to squid",
+             {eq(Field::meta_nfproto, NFPROTO_IPV4), in_set({Field::tcp_dport}, "web_ports"),
+              Counter{}, Dnat{r.squid, p.squid_port}}),
     };
 
     Chain out{"filter_output", ChainType::filter, Hook::output, 0, VerdictCode::drop, {}};
     out.rules = {
-        rule("established", {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
+        rule("established",
+             {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
         rule("loopback", {eq(Field::meta_oif, 1), Counter{}, accept}),
         rule("local address", {eq(Field::fib_daddr_type, RTN_LOCAL), Counter{}, accept}),
     };
-    for (auto& nd : neighbour_discovery()) out.rules.push_back(nd);
-    out.rules.push_back(rule("proxies", {in_set({Field::ip_daddr, Field::tcp_dport}, "proxy_ports_v4"), Counter{}, accept}));
+    for (auto& nd : neighbour_discovery())
+        out.rules.push_back(nd);
+    out.rules.push_back(
+        rule("proxies",
+             {in_set({Field::ip_daddr, Field::tcp_dport}, "proxy_ports_v4"), Counter{}, accept}));
     out.rules.push_back(rule("dns", {in_set(dns4, "dns_v4"), Counter{}, accept}));
     out.rules.push_back(rule("dns ipv6", {in_set(dns6, "dns_v6"), Counter{}, accept}));
-    out.rules.push_back(rule("host gateways", {in_set({Field::ip_daddr}, "gateways_v4"),
-                                               in_set({Field::tcp_dport}, "gateway_ports"), Counter{}, accept}));
-    out.rules.push_back(rule("host gateways ipv6", {in_set({Field::ip6_daddr}, "gateways_v6"),
-                                                    in_set({Field::tcp_dport}, "gateway_ports"), Counter{}, accept}));
-    deny(out.rules, r, "dangerous port", {in_set({Field::tcp_dport}, "dangerous_ports")}, kPrefixDangerous,
-         Limit{5, 60, 10}, true);
-    deny(out.rules, r, "tcp", {eq(Field::meta_l4proto, IPPROTO_TCP)}, kPrefixTcp, Limit{10, 60, 20}, true);
-    deny(out.rules, r, "udp", {eq(Field::meta_l4proto, IPPROTO_UDP)}, kPrefixUdp, Limit{10, 60, 20}, false);
+    out.rules.push_back(
+        rule("host gateways", {in_set({Field::ip_daddr}, "gateways_v4"),
+                               in_set({Field::tcp_dport}, "gateway_ports"), Counter{}, accept}));
+    out.rules.push_back(rule("host gateways ipv6",
+                             {in_set({Field::ip6_daddr}, "gateways_v6"),
+                              in_set({Field::tcp_dport}, "gateway_ports"), Counter{}, accept}));
+    deny(out.rules, r, "dangerous port", {in_set({Field::tcp_dport}, "dangerous_ports")},
+         kPrefixDangerous, Limit{5, 60, 10}, true);
+    deny(out.rules, r, "tcp", {eq(Field::meta_l4proto, IPPROTO_TCP)}, kPrefixTcp, Limit{10, 60, 20},
+         true);
+    deny(out.rules, r, "udp", {eq(Field::meta_l4proto, IPPROTO_UDP)}, kPrefixUdp, Limit{10, 60, 20},
+         false);
     deny(out.rules, r, "other", {}, kPrefixOther, Limit{10, 60, 20}, false);
 
     Chain in{"filter_input", ChainType::filter, Hook::input, 0, VerdictCode::drop, {}};
     in.rules = {
-        rule("established", {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
+        rule("established",
+             {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
         rule("loopback", {eq(Field::meta_iif, 1), Counter{}, accept}),
     };
-    for (auto& nd : neighbour_discovery()) in.rules.push_back(nd);
+    for (auto& nd : neighbour_discovery())
+        in.rules.push_back(nd);
     switch (p.inbound.kind) {
     case Inbound::Kind::any:
         in.rules.push_back(rule("inbound any", {Counter{}, accept}));
         break;
     case Inbound::Kind::local:
     case Inbound::Kind::cidrs:
-        in.rules.push_back(rule("inbound", {in_set({Field::ip_saddr}, "inbound_v4"), Counter{}, accept}));
-        in.rules.push_back(rule("inbound ipv6", {in_set({Field::ip6_saddr}, "inbound_v6"), Counter{}, accept}));
+        in.rules.push_back(
+            rule("inbound", {in_set({Field::ip_saddr}, "inbound_v4"), Counter{}, accept}));
+        in.rules.push_back(
+            rule("inbound ipv6", {in_set({Field::ip6_saddr}, "inbound_v6"), Counter{}, accept}));
         [[fallthrough]];
     case Inbound::Kind::none:
         in.rules.push_back(rule("deny inbound", {Counter{}, drop}));

@@ -10,8 +10,8 @@ namespace awf {
 
 PortSet default_dangerous_ports() {
     PortSet s;
-    for (uint16_t p : {22, 23, 25, 110, 143, 445, 1433, 1521, 3306, 3389, 5432, 6379, 27017,
-                       27018, 28017})
+    for (uint16_t p :
+         {22, 23, 25, 110, 143, 445, 1433, 1521, 3306, 3389, 5432, 6379, 27017, 27018, 28017})
         s.add({p, p});
     return s;
 }
@@ -70,7 +70,8 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
 
     if (p.host_access) {
         if (!p.host_gateways.empty()) {
-            for (const auto& g : p.host_gateways) add_unique(r.gateways, g);
+            for (const auto& g : p.host_gateways)
+                add_unique(r.gateways, g);
         } else {
             r.gateways = discover_gateways(p, f);
         }
@@ -85,7 +86,8 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
         // make the next apply of the same policy see different facts and replace the table.
         for (const auto& c : f.local_subnets)
             if (c.addr.is_v4() || p.ipv6 == Ipv6Mode::block) add_unique(r.inbound_sources, c);
-        for (const auto& g : r.gateways) add_unique(r.inbound_sources, Cidr::of(g, g.is_v4() ? 32 : 128));
+        for (const auto& g : r.gateways)
+            add_unique(r.inbound_sources, Cidr::of(g, g.is_v4() ? 32 : 128));
         break;
     case Inbound::Kind::cidrs:
         r.inbound_sources = p.inbound.cidrs;
@@ -96,7 +98,8 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
     if (p.doh_proxy)
         r.dns = {*p.doh_proxy};
     else
-        for (const auto& d : p.dns_servers) add_unique(r.dns, d);
+        for (const auto& d : p.dns_servers)
+            add_unique(r.dns, d);
     return r;
 }
 
@@ -105,7 +108,8 @@ std::string ResolvedPolicy::canonical() const {
     std::ostringstream o;
     auto addrs = [&](const std::vector<IpAddr>& v) {
         std::string s;
-        for (const auto& a : v) s += (s.empty() ? "" : ",") + a.str();
+        for (const auto& a : v)
+            s += (s.empty() ? "" : ",") + a.str();
         return s;
     };
     o << "squid=" << squid.str() << ":" << p.squid_port << "\n";
@@ -114,16 +118,20 @@ std::string ResolvedPolicy::canonical() const {
     o << "gateways=" << addrs(gateways) << "\n";
     o << "allow_host_ports=" << p.allow_host_ports.str() << "\n";
     o << "host_service_ports=" << p.host_service_ports.str() << "\n";
-    if (p.api_proxy) o << "api_proxy=" << p.api_proxy->addr.str() << ":" << p.api_proxy->ports.str() << "\n";
-    if (p.cli_proxy) o << "cli_proxy=" << p.cli_proxy->addr.str() << ":" << p.cli_proxy->ports.str() << "\n";
+    if (p.api_proxy)
+        o << "api_proxy=" << p.api_proxy->addr.str() << ":" << p.api_proxy->ports.str() << "\n";
+    if (p.cli_proxy)
+        o << "cli_proxy=" << p.cli_proxy->addr.str() << ":" << p.cli_proxy->ports.str() << "\n";
     if (p.doh_proxy) o << "doh_proxy=" << p.doh_proxy->str() << "\n";
     o << "dangerous_ports=" << p.dangerous_ports.str() << "\n";
     static constexpr const char* kinds[] = {"local", "any", "none", "cidrs"};
     o << "inbound=" << kinds[static_cast<int>(p.inbound.kind)];
-    for (const auto& c : inbound_sources) o << "," << c.str();
+    for (const auto& c : inbound_sources)
+        o << "," << c.str();
     o << "\n";
     o << "ipv6=" << (p.ipv6 == Ipv6Mode::disable ? "disable" : "block") << "\n";
-    o << "blocked_action=" << (p.blocked_action == BlockedAction::reject ? "reject" : "drop") << "\n";
+    o << "blocked_action=" << (p.blocked_action == BlockedAction::reject ? "reject" : "drop")
+      << "\n";
     o << "log_group=" << (p.log_group ? std::to_string(*p.log_group) : "off") << "\n";
     o << "table=" << p.table << "\n";
     return o.str();

@@ -29,7 +29,8 @@ std::optional<unsigned> parse_port_number(std::string_view s, std::string& error
         return std::nullopt;
     }
     unsigned v = 0;
-    for (char c : s) v = v * 10 + static_cast<unsigned>(c - '0');
+    for (char c : s)
+        v = v * 10 + static_cast<unsigned>(c - '0');
     if (v < 1 || v > 65535) {
         error = "out of range 1-65535";
         return std::nullopt;
@@ -127,10 +128,12 @@ PortSet PortSet::operator-(const PortSet& other) const {
     size_t j = 0;
     for (auto r : ranges_) {
         unsigned lo = r.first;
-        while (j < other.ranges_.size() && other.ranges_[j].last < lo) ++j;
+        while (j < other.ranges_.size() && other.ranges_[j].last < lo)
+            ++j;
         for (size_t k = j; k < other.ranges_.size() && other.ranges_[k].first <= r.last; ++k) {
             const auto& cut = other.ranges_[k];
-            if (cut.first > lo) out.push_back({static_cast<uint16_t>(lo), static_cast<uint16_t>(cut.first - 1)});
+            if (cut.first > lo)
+                out.push_back({static_cast<uint16_t>(lo), static_cast<uint16_t>(cut.first - 1)});
             lo = std::max<unsigned>(lo, static_cast<unsigned>(cut.last) + 1);
         }
         if (lo <= r.last) out.push_back({static_cast<uint16_t>(lo), r.last});

@@ -19,6 +19,8 @@ struct ApplyOptions {
     // Test-only: append a rule that refers to a set that does not exist, so the kernel refuses
     // the batch at its last object (proves atomicity and error mapping).
     bool inject_invalid_object = false;
+    // Test-only: treat the read-back as different from the plan, so the restore path runs.
+    bool fail_readback = false;
 };
 
 struct ApplyResult {
@@ -27,7 +29,8 @@ struct ApplyResult {
     std::vector<std::string> warnings;
 };
 
-ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyOptions& opts = {});
+ApplyResult apply(const ResolvedPolicy& policy, const Target& target,
+                  const ApplyOptions& opts = {});
 
 // Removes the table; absent is not an error. Returns whether there was one.
 bool remove_table(const std::string& table, const Target& target);

@@ -14,7 +14,8 @@ struct Context {
     bool verbose = false;
 };
 
-int run_command(const std::string& command, const std::vector<std::string>& args, const Context& ctx);
+int run_command(const std::string& command, const std::vector<std::string>& args,
+                const Context& ctx);
 std::string usage();
 
 } // namespace awf::cli

@@ -11,8 +11,8 @@
 namespace awf {
 
 struct Installed {
-    std::optional<model::Table> awf;     // awf-net's table, lifted, with counters
-    std::vector<model::Table> others;    // with --all: every other inet/ip/ip6 table
+    std::optional<model::Table> awf;      // awf-net's table, lifted, with counters
+    std::vector<model::Table> others;     // with --all: every other inet/ip/ip6 table
     std::vector<std::string> other_names; // "ip nat", "ip6 filter", ...
 };
 

@@ -25,7 +25,7 @@ struct Attr {
 };
 
 struct Expr {
-    std::string name; // "payload", "cmp", "lookup", ...
+    std::string name;        // "payload", "cmp", "lookup", ...
     std::vector<Attr> attrs; // sorted by id
     Expr& set(uint16_t id, uint64_t num);
     Expr& set_str(uint16_t id, std::string s);

@@ -30,8 +30,8 @@ private:
 };
 
 struct Target {
-    std::string netns; // --netns NAME|PATH
-    int pid = 0;       // --pid PID
+    std::string netns;      // --netns NAME|PATH
+    int pid = 0;            // --pid PID
     std::string hosts_file; // --hosts-file, overrides the default for the target kind
 
     bool empty() const { return netns.empty() && pid == 0; }

@@ -6,7 +6,6 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
-
 #include <memory>
 #include <new>
 

@@ -31,8 +31,9 @@ struct Policy {
     std::vector<IpAddr> dns_servers;
     std::optional<IpAddr> doh_proxy;
     bool host_access = false;
-    std::vector<IpAddr> host_gateways;     // explicit: replaces discovery
-    std::optional<IpAddr> fallback_gateway; // AWF_HOST_GATEWAY_IP: used when the hosts file has none
+    std::vector<IpAddr> host_gateways; // explicit: replaces discovery
+    std::optional<IpAddr>
+        fallback_gateway; // AWF_HOST_GATEWAY_IP: used when the hosts file has none
     PortSet allow_host_ports;
     PortSet host_service_ports;
     std::optional<ProxyEndpoint> api_proxy;
@@ -62,9 +63,9 @@ struct Facts {
 struct ResolvedPolicy {
     Policy policy;
     IpAddr squid;
-    std::vector<IpAddr> gateways; // empty when host access is off
+    std::vector<IpAddr> gateways;      // empty when host access is off
     std::vector<Cidr> inbound_sources; // Kind::local or Kind::cidrs
-    std::vector<IpAddr> dns; // DoH proxy alone when set, else the DNS servers
+    std::vector<IpAddr> dns;           // DoH proxy alone when set, else the DNS servers
 
     std::string canonical() const; // stable text the digest is taken of
     std::string digest() const;    // sha256 hex of canonical()

@@ -5,7 +5,6 @@
 #include "awf/policy.hpp"
 
 #include <boost/program_options.hpp>
-
 #include <functional>
 #include <map>
 #include <optional>

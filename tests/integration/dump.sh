@@ -19,10 +19,7 @@ expect_eq "dump --no-counters equals apply --dry-run --print nft" "$(cat "/tmp/$
     "$("$AWF" apply --netns "$a" --dry-run --print nft --enable-host-access --host-gateway 172.17.0.1 --allow-host-ports 3000-3010 --inbound none)"
 
 # Counters come from the kernel: UDP sends are denied and counted.
-ip -n "$a" link add v0 type veth peer name v1
-ip -n "$a" addr add 172.30.0.20/24 dev v0
-ip -n "$a" link set v0 up && ip -n "$a" link set v1 up
-ip -n "$a" route add default via 172.30.0.1
+stand_in_interface "$a"
 for _ in 1 2 3; do ip netns exec "$a" python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 try: s.sendto(b"x", ("203.0.113.9", 9))
 except OSError: pass'; done

@@ -10,11 +10,7 @@ b=$p-b
 make_ns "$a"
 make_ns "$b"
 # A's facts for discovery: an interface (a veth pair inside A), a default route, a hosts file.
-ip -n "$a" link add v0 type veth peer name v1
-ip -n "$a" addr add 172.30.0.20/24 dev v0
-ip -n "$a" link set v0 up
-ip -n "$a" link set v1 up
-ip -n "$a" route add default via 172.30.0.1
+stand_in_interface "$a"
 mkdir -p "/etc/netns/$a"
 printf '172.17.0.1 host.docker.internal\n' > "/etc/netns/$a/hosts"
 

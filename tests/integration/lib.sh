@@ -35,6 +35,16 @@ make_ns() { # make_ns NAME: an empty namespace with loopback up, removed at exit
     ip netns add "$1" && CLEANUP_NS+=("$1") && ip -n "$1" link set lo up
 }
 
+# stand_in_interface NS: an interface with the sandbox's address and default route (a veth pair
+# with both ends in NS), so discovery has something to find.
+stand_in_interface() {
+    ip -n "$1" link add v0 type veth peer name v1
+    ip -n "$1" addr add 172.30.0.20/24 dev v0
+    ip -n "$1" link set v0 up
+    ip -n "$1" link set v1 up
+    ip -n "$1" route add default via 172.30.0.1
+}
+
 testbed_up() { # testbed_up PREFIX
     CLEANUP_TESTBEDS+=("$1")
     "$ROOT/tools/testbed" up "$1" >/dev/null

@@ -35,6 +35,12 @@ case "$out" in
 esac
 expect_eq "refused batch leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
 
+# A failed read-back after the commit restores the previous state and exits 5.
+out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-fail-readback 2>&1); rc=$?
+expect_eq "failed read-back exits 5" "$rc" 5
+case "$out" in *"previous state restored"*) pass "failed read-back says it restored" ;; *) fail "failed read-back says it restored" "$out" ;; esac
+expect_eq "failed read-back restores the previous ruleset" "$(ruleset_text "$ns")" "$before"
+
 # Bad input of every kind: exit 2 and the kernel untouched.
 for bad in "--allow-host-ports 80,080" "--allow-host-ports 3000-3010,abc" "--squid 172.30.0.10" \
            "--dns-servers 8.8.8.300" "--inbound 10.0.0.1/8" "--bogus-flag 1" "--allow-host-ports"; do
@@ -95,6 +101,11 @@ expect_eq "awf table gone" "$(nsrun nft list tables | grep -c 'inet awf')" 0
 expect_eq "foreign table kept" "$(nsrun nft list tables | grep -c 'ip user_table')" 1
 out=$("$AWF" delete --netns "$ns")
 expect_eq "delete of an absent table is not an error" "${out%% *}" "absent"
+
+# A failed read-back on the first install leaves no table at all.
+out=$("$AWF" apply --netns "$ns" "${P1[@]}" --test-fail-readback 2>&1); rc=$?
+expect_eq "failed read-back on first install exits 5" "$rc" 5
+expect_eq "and leaves no awf table" "$(nsrun nft list tables | grep -c 'inet awf')" 0
 
 # First install flushes conntrack; a replacement keeps it.
 nsrun conntrack -I -p tcp -s 10.9.9.1 -d 10.9.9.2 --sport 1111 --dport 2222 --state ESTABLISHED -t 600 -u ASSURED >/dev/null 2>&1

@@ -3,9 +3,11 @@
 // the rbtree interval encoding).
 #include "awf/lower.hpp"
 
+// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
+#include <netinet/in.h>
+
 #include <gtest/gtest.h>
 #include <libnftnl/expr.h>
-#include <netinet/in.h>
 #include <linux/netfilter/nf_tables.h>
 
 using namespace awf;
@@ -15,7 +17,8 @@ namespace {
 
 std::vector<std::string> names(const std::vector<kernel::Expr>& exprs) {
     std::vector<std::string> n;
-    for (const auto& e : exprs) n.push_back(e.name);
+    for (const auto& e : exprs)
+        n.push_back(e.name);
     return n;
 }
 
@@ -28,9 +31,16 @@ uint64_t num(const kernel::Expr& e, uint16_t attr) {
 } // namespace
 
 TEST(Lower, ConcatenationUsesNftRegisterNumbering) {
-    Rule r{{Match{Match::Kind::in_set, {Field::ip6_daddr, Field::meta_l4proto, Field::th_dport}, 0, 0, "dns_v6"}}, {}, {}};
+    Rule r{{Match{Match::Kind::in_set,
+                  {Field::ip6_daddr, Field::meta_l4proto, Field::th_dport},
+                  0,
+                  0,
+                  "dns_v6"}},
+           {},
+           {}};
     auto x = lower_rule(r);
-    ASSERT_EQ(names(x), (std::vector<std::string>{"meta", "cmp", "payload", "meta", "payload", "lookup"}));
+    ASSERT_EQ(names(x),
+              (std::vector<std::string>{"meta", "cmp", "payload", "meta", "payload", "lookup"}));
     EXPECT_EQ(num(x[2], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
     EXPECT_EQ(num(x[3], NFTNL_EXPR_META_DREG), NFT_REG_2); // slot 4: the second 128-bit register
     EXPECT_EQ(num(x[4], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG32_05);
@@ -39,10 +49,12 @@ TEST(Lower, ConcatenationUsesNftRegisterNumbering) {
 TEST(Lower, DependenciesAreInsertedOnceAsNftDoes) {
     Rule r{{Match{Match::Kind::range, {Field::icmpv6_type}, 133, 136, {}},
             Match{Match::Kind::eq, {Field::ip6_hoplimit}, 255, 0, {}}},
-           {}, {}};
+           {},
+           {}};
     auto x = lower_rule(r);
     // nfproto ipv6, l4proto icmpv6, type range, then hoplimit without a second nfproto check.
-    EXPECT_EQ(names(x), (std::vector<std::string>{"meta", "cmp", "meta", "cmp", "payload", "cmp", "cmp", "payload", "cmp"}));
+    EXPECT_EQ(names(x), (std::vector<std::string>{"meta", "cmp", "meta", "cmp", "payload", "cmp",
+                                                  "cmp", "payload", "cmp"}));
     EXPECT_EQ(num(x[5], NFTNL_EXPR_CMP_OP), NFT_CMP_GTE);
     EXPECT_EQ(num(x[6], NFTNL_EXPR_CMP_OP), NFT_CMP_LTE);
 }
@@ -101,10 +113,13 @@ TEST(Lower, DnatLoadsAddressAndPortThenNats) {
 TEST(KernelCompare, CountersAndKernelFilledAttributesDoNotMakeADifference) {
     Rule r{{Match{Match::Kind::in_set, {Field::tcp_dport}, 0, 0, "web_ports"}, Counter{},
             Dnat{*IpAddr::parse("172.30.0.10"), 3128}},
-           {}, {}};
-    kernel::Table want = lower(Table{"t", "", {}, {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
+           {},
+           {}};
+    kernel::Table want = lower(Table{
+        "t", "", {}, {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
     kernel::Table have = want;
-    for (auto& e : have.rules[0].exprs) e = kernel::as_kernel_reports(e);
+    for (auto& e : have.rules[0].exprs)
+        e = kernel::as_kernel_reports(e);
     ASSERT_EQ(have.rules[0].exprs[4].name, "counter");
     have.rules[0].exprs[4].set(NFTNL_EXPR_CTR_PACKETS, 42);
     EXPECT_TRUE(kernel::compare(want, have).empty());
@@ -128,7 +143,8 @@ TEST(Lift, RoundTripsEveryGoldenPolicy) {
         model::Table planned = plan(resolve(test::policy_from_args(test::split_args(np.args)), f));
         kernel::Table k = lower(planned);
         for (auto& r : k.rules)
-            for (auto& e : r.exprs) e = kernel::as_kernel_reports(e);
+            for (auto& e : r.exprs)
+                e = kernel::as_kernel_reports(e);
         model::Table lifted = lift(k);
         EXPECT_EQ(to_nft_text(lifted), to_nft_text(planned)) << np.name;
         EXPECT_EQ(lifted, planned) << np.name;

@@ -5,9 +5,8 @@
 #include "awf/planner.hpp"
 #include "test_support.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
+#include <gtest/gtest.h>
 
 using namespace awf;
 
@@ -51,12 +50,14 @@ TEST(Planner, AtLeastTenGoldenPolicies) {
 TEST(Planner, RuleCountDoesNotGrowWithThePolicy) {
     // Sets, not rules: 10,000 ports and addresses cost the packet path what 10 do.
     std::string many_ports;
-    for (int i = 0; i < 10000; ++i) many_ports += (i ? "," : "") + std::to_string(20000 + 2 * i);
+    for (int i = 0; i < 10000; ++i)
+        many_ports += (i ? "," : "") + std::to_string(20000 + 2 * i);
     Policy small = test::policy_from_args({"--allow-host-ports", "8080"});
     Policy big = test::policy_from_args({"--allow-host-ports", many_ports});
     auto count = [](const model::Table& t) {
         size_t n = 0;
-        for (const auto& c : t.chains) n += c.rules.size();
+        for (const auto& c : t.chains)
+            n += c.rules.size();
         return n;
     };
     auto ts = plan(resolve(small, fixed_facts()));

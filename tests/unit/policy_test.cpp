@@ -5,10 +5,9 @@
 #include "awf/policy.hpp"
 #include "test_support.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
+#include <gtest/gtest.h>
 
 using namespace awf;
 using test::policy_from_args;
@@ -18,8 +17,9 @@ namespace {
 class TempFile {
 public:
     explicit TempFile(const std::string& content) {
-        path_ = std::filesystem::temp_directory_path() / ("awf-test-" + std::to_string(::getpid()) + "-" +
-                                                          std::to_string(counter_++) + ".conf");
+        path_ =
+            std::filesystem::temp_directory_path() /
+            ("awf-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".conf");
         std::ofstream(path_) << content;
     }
     ~TempFile() { std::filesystem::remove(path_); }
@@ -31,7 +31,8 @@ private:
 };
 
 // Runs the whole reading and returns the one-line error, asserting exit code 2.
-std::string input_error_of(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
+std::string input_error_of(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env = {}) {
     try {
         Policy p = policy_from_args(args, env);
         Facts f;
@@ -57,7 +58,8 @@ TEST(Policy, DefaultsMatchPolicyMd) {
     EXPECT_EQ(p.dns_servers[0].str(), "8.8.8.8");
     EXPECT_EQ(p.dns_servers[1].str(), "8.8.4.4");
     EXPECT_FALSE(p.host_access);
-    EXPECT_EQ(p.dangerous_ports.str(), "22-23,25,110,143,445,1433,1521,3306,3389,5432,6379,27017-27018,28017");
+    EXPECT_EQ(p.dangerous_ports.str(),
+              "22-23,25,110,143,445,1433,1521,3306,3389,5432,6379,27017-27018,28017");
     EXPECT_EQ(p.inbound.kind, Inbound::Kind::local);
     EXPECT_EQ(p.ipv6, Ipv6Mode::disable);
     EXPECT_EQ(p.blocked_action, BlockedAction::reject);
@@ -67,10 +69,13 @@ TEST(Policy, DefaultsMatchPolicyMd) {
 
 TEST(Policy, EveryFlagIsRead) {
     Policy p = policy_from_args(test::split_args(
-        "--squid 10.1.2.3:8080 --dns-servers 1.1.1.1,2606:4700::1111 --doh-proxy 10.0.0.53 --enable-host-access "
+        "--squid 10.1.2.3:8080 --dns-servers 1.1.1.1,2606:4700::1111 --doh-proxy 10.0.0.53 "
+        "--enable-host-access "
         "--host-gateway 172.17.0.1 --host-gateway 172.30.0.1 --allow-host-ports 8080,3000-3010 "
-        "--allow-host-service-ports 5432 --api-proxy 172.30.0.30 --cli-proxy 172.30.0.31:12000-12001 "
-        "--dangerous-ports 22 --inbound 10.0.0.0/8 --ipv6 block --blocked-action drop --log-group 5 --table t1"));
+        "--allow-host-service-ports 5432 --api-proxy 172.30.0.30 --cli-proxy "
+        "172.30.0.31:12000-12001 "
+        "--dangerous-ports 22 --inbound 10.0.0.0/8 --ipv6 block --blocked-action drop --log-group "
+        "5 --table t1"));
     EXPECT_EQ(p.squid_host, "10.1.2.3");
     EXPECT_EQ(p.squid_port, 8080);
     EXPECT_EQ(p.dns_servers.size(), 2u);
@@ -92,7 +97,8 @@ TEST(Policy, EveryFlagIsRead) {
 
 TEST(Policy, ConfigFileUsesFlagNamesAndComments) {
     TempFile f("# sandbox policy\nsquid = 10.9.9.9:3129\nenable-host-access = true\n"
-               "allow-host-ports = 8080 # the dev server\nhost-gateway = 172.17.0.1\nhost-gateway = 172.17.0.2\n");
+               "allow-host-ports = 8080 # the dev server\nhost-gateway = 172.17.0.1\nhost-gateway "
+               "= 172.17.0.2\n");
     Policy p = policy_from_args({"--config", f.path()});
     EXPECT_EQ(p.squid_host, "10.9.9.9");
     EXPECT_EQ(p.squid_port, 3129);
@@ -103,12 +109,12 @@ TEST(Policy, ConfigFileUsesFlagNamesAndComments) {
 
 TEST(Policy, FromEnvReadsEveryVariableOfTheOldScript) {
     std::map<std::string, std::string> env = {
-        {"SQUID_PROXY_HOST", "172.30.0.11"},      {"SQUID_PROXY_PORT", "3129"},
-        {"AWF_DNS_SERVERS", "9.9.9.9"},           {"AWF_DOH_PROXY_IP", "172.30.0.53"},
-        {"AWF_ENABLE_HOST_ACCESS", "1"},          {"AWF_HOST_GATEWAY_IP", "172.17.0.9"},
-        {"AWF_ALLOW_HOST_PORTS", "9999"},         {"AWF_VALID_ALLOW_HOST_PORTS", "8080"},
-        {"AWF_HOST_SERVICE_PORTS", "6379"},       {"AWF_VALID_HOST_SERVICE_PORTS", "5432"},
-        {"AWF_API_PROXY_IP", "172.30.0.30"},      {"AWF_CLI_PROXY_IP", "172.30.0.31"}};
+        {"SQUID_PROXY_HOST", "172.30.0.11"}, {"SQUID_PROXY_PORT", "3129"},
+        {"AWF_DNS_SERVERS", "9.9.9.9"},      {"AWF_DOH_PROXY_IP", "172.30.0.53"},
+        {"AWF_ENABLE_HOST_ACCESS", "1"},     {"AWF_HOST_GATEWAY_IP", "172.17.0.9"},
+        {"AWF_ALLOW_HOST_PORTS", "9999"},    {"AWF_VALID_ALLOW_HOST_PORTS", "8080"},
+        {"AWF_HOST_SERVICE_PORTS", "6379"},  {"AWF_VALID_HOST_SERVICE_PORTS", "5432"},
+        {"AWF_API_PROXY_IP", "172.30.0.30"}, {"AWF_CLI_PROXY_IP", "172.30.0.31"}};
     Policy p = policy_from_args({"--from-env"}, env);
     EXPECT_EQ(p.squid_host, "172.30.0.11");
     EXPECT_EQ(p.squid_port, 3129);
@@ -130,7 +136,8 @@ TEST(Policy, FromEnvReadsEveryVariableOfTheOldScript) {
 }
 
 TEST(Policy, HostGatewayFallbackFromEnvOnlyWhenHostsFileHasNone) {
-    Policy p = policy_from_args({"--from-env"}, {{"AWF_ENABLE_HOST_ACCESS", "1"}, {"AWF_HOST_GATEWAY_IP", "172.17.0.9"}});
+    Policy p = policy_from_args(
+        {"--from-env"}, {{"AWF_ENABLE_HOST_ACCESS", "1"}, {"AWF_HOST_GATEWAY_IP", "172.17.0.9"}});
     Facts none;
     EXPECT_EQ(resolve(p, none).gateways.at(0).str(), "172.17.0.9");
     Facts hosts;
@@ -142,30 +149,46 @@ TEST(Policy, HostGatewayFallbackFromEnvOnlyWhenHostsFileHasNone) {
 
 TEST(Policy, PrecedenceFlagsThenConfigThenEnv) {
     TempFile f("squid = 10.0.0.2:3128\nallow-host-ports = 8081\n");
-    std::map<std::string, std::string> env = {{"SQUID_PROXY_HOST", "10.0.0.3"}, {"AWF_ALLOW_HOST_PORTS", "8082"},
+    std::map<std::string, std::string> env = {{"SQUID_PROXY_HOST", "10.0.0.3"},
+                                              {"AWF_ALLOW_HOST_PORTS", "8082"},
                                               {"AWF_DNS_SERVERS", "9.9.9.9"}};
-    Policy p = policy_from_args({"--from-env", "--config", f.path(), "--squid", "10.0.0.1:3128"}, env);
-    EXPECT_EQ(p.squid_host, "10.0.0.1");          // flag beats config and env
-    EXPECT_EQ(p.allow_host_ports.str(), "8081");  // config beats env
+    Policy p =
+        policy_from_args({"--from-env", "--config", f.path(), "--squid", "10.0.0.1:3128"}, env);
+    EXPECT_EQ(p.squid_host, "10.0.0.1");             // flag beats config and env
+    EXPECT_EQ(p.allow_host_ports.str(), "8081");     // config beats env
     EXPECT_EQ(p.dns_servers.at(0).str(), "9.9.9.9"); // env fills what neither gives
 }
 
 TEST(Policy, ErrorsNameTheFieldAndTheValue) {
-    EXPECT_EQ(input_error_of({"--allow-host-ports", "80,080"}), "--allow-host-ports: \"080\": leading zero");
-    EXPECT_EQ(input_error_of({"--allow-host-ports", "3000-3010,abc"}), "--allow-host-ports: \"abc\": not a port number");
-    EXPECT_EQ(input_error_of({"--squid", "172.30.0.300:3128"}), "--squid: \"172.30.0.300\": name not found");
-    EXPECT_EQ(input_error_of({"--squid", "172.30.0.10"}), "--squid: \"172.30.0.10\": expected ADDR:PORT");
-    EXPECT_EQ(input_error_of({"--squid", "172.30.0.10:0"}), "--squid: \"172.30.0.10:0\": bad port: out of range 1-65535");
-    EXPECT_EQ(input_error_of({"--dns-servers", "8.8.8.8,8.8.8"}), "--dns-servers: \"8.8.8\": not an IP address");
-    EXPECT_EQ(input_error_of({"--host-gateway", "gw"}), "--host-gateway: \"gw\": not an IP address");
-    EXPECT_EQ(input_error_of({"--inbound", "10.0.0.1/8"}), "--inbound: \"10.0.0.1/8\": not local, any, none or a CIDR");
-    EXPECT_EQ(input_error_of({"--ipv6", "enable"}), "--ipv6: \"enable\": expected disable or block");
-    EXPECT_EQ(input_error_of({"--blocked-action", "allow"}), "--blocked-action: \"allow\": expected reject or drop");
+    EXPECT_EQ(input_error_of({"--allow-host-ports", "80,080"}),
+              "--allow-host-ports: \"080\": leading zero");
+    EXPECT_EQ(input_error_of({"--allow-host-ports", "3000-3010,abc"}),
+              "--allow-host-ports: \"abc\": not a port number");
+    EXPECT_EQ(input_error_of({"--squid", "172.30.0.300:3128"}),
+              "--squid: \"172.30.0.300\": name not found");
+    EXPECT_EQ(input_error_of({"--squid", "172.30.0.10"}),
+              "--squid: \"172.30.0.10\": expected ADDR:PORT");
+    EXPECT_EQ(input_error_of({"--squid", "172.30.0.10:0"}),
+              "--squid: \"172.30.0.10:0\": bad port: out of range 1-65535");
+    EXPECT_EQ(input_error_of({"--dns-servers", "8.8.8.8,8.8.8"}),
+              "--dns-servers: \"8.8.8\": not an IP address");
+    EXPECT_EQ(input_error_of({"--host-gateway", "gw"}),
+              "--host-gateway: \"gw\": not an IP address");
+    EXPECT_EQ(input_error_of({"--inbound", "10.0.0.1/8"}),
+              "--inbound: \"10.0.0.1/8\": not local, any, none or a CIDR");
+    EXPECT_EQ(input_error_of({"--ipv6", "enable"}),
+              "--ipv6: \"enable\": expected disable or block");
+    EXPECT_EQ(input_error_of({"--blocked-action", "allow"}),
+              "--blocked-action: \"allow\": expected reject or drop");
     EXPECT_EQ(input_error_of({"--log-group", "070"}), "--log-group: \"070\": not a number");
-    EXPECT_EQ(input_error_of({"--log-group", "65536"}), "--log-group: \"65536\": out of range 0-65535");
-    EXPECT_EQ(input_error_of({"--api-proxy", "172.30.0.30:10000-9999"}), "--api-proxy: \"10000-9999\": range end below start");
-    EXPECT_EQ(input_error_of({"--doh-proxy", "2001:db8::1"}), "--doh-proxy: \"2001:db8::1\": must be an IPv4 address");
-    EXPECT_EQ(input_error_of({"--table", "bad name"}), "--table: \"bad name\": expected a name of letters, digits, '_' and '-'");
+    EXPECT_EQ(input_error_of({"--log-group", "65536"}),
+              "--log-group: \"65536\": out of range 0-65535");
+    EXPECT_EQ(input_error_of({"--api-proxy", "172.30.0.30:10000-9999"}),
+              "--api-proxy: \"10000-9999\": range end below start");
+    EXPECT_EQ(input_error_of({"--doh-proxy", "2001:db8::1"}),
+              "--doh-proxy: \"2001:db8::1\": must be an IPv4 address");
+    EXPECT_EQ(input_error_of({"--table", "bad name"}),
+              "--table: \"bad name\": expected a name of letters, digits, '_' and '-'");
     EXPECT_EQ(input_error_of({"--allow-host-service-ports", "5432"}),
               "--allow-host-service-ports: \"5432\": requires --enable-host-access");
     EXPECT_EQ(input_error_of({"--from-env"}, {{"AWF_ALLOW_HOST_PORTS", "3000-3010,99999"}}),
@@ -174,11 +197,13 @@ TEST(Policy, ErrorsNameTheFieldAndTheValue) {
 
 TEST(Policy, ConfigFileErrorsNameFileLineAndKey) {
     TempFile unknown("squid = 10.0.0.1:3128\nbogus-key = 1\n");
-    EXPECT_EQ(input_error_of({"--config", unknown.path()}), "--config " + unknown.path() + ":2: \"bogus-key\": unknown key");
+    EXPECT_EQ(input_error_of({"--config", unknown.path()}),
+              "--config " + unknown.path() + ":2: \"bogus-key\": unknown key");
     TempFile missing("allow-host-ports =\n");
     EXPECT_EQ(input_error_of({"--config", missing.path()}),
               "--config " + missing.path() + ":1: \"allow-host-ports\": missing value");
-    EXPECT_EQ(input_error_of({"--config", "/nonexistent/awf.conf"}), "--config: \"/nonexistent/awf.conf\": cannot be read");
+    EXPECT_EQ(input_error_of({"--config", "/nonexistent/awf.conf"}),
+              "--config: \"/nonexistent/awf.conf\": cannot be read");
 }
 
 TEST(Policy, MissingFlagValueIsAUsageError) {
@@ -215,8 +240,9 @@ TEST(Policy, DiscoveryUsesHostsFileAndDefaultRouteBothWhenTheyDiffer) {
 }
 
 TEST(Policy, DangerousPortsAreRemovedFromAllowHostPortsButNotServicePorts) {
-    Policy p = policy_from_args(test::split_args(
-        "--enable-host-access --host-gateway 172.17.0.1 --allow-host-ports 22,8080,5432 --allow-host-service-ports 6379"));
+    Policy p = policy_from_args(
+        test::split_args("--enable-host-access --host-gateway 172.17.0.1 --allow-host-ports "
+                         "22,8080,5432 --allow-host-service-ports 6379"));
     EXPECT_EQ(web_ports(p).str(), "80,443,8080");
     EXPECT_EQ(gateway_ports(p).str(), "80,443,6379,8080");
 }

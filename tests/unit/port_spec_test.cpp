@@ -11,7 +11,8 @@ using namespace awf;
 namespace {
 
 nlohmann::json vectors() {
-    return nlohmann::json::parse(test::read_file(std::string(AWF_TEST_DATA) + "/port-spec-vectors.json"));
+    return nlohmann::json::parse(
+        test::read_file(std::string(AWF_TEST_DATA) + "/port-spec-vectors.json"));
 }
 
 } // namespace
@@ -25,7 +26,9 @@ TEST(PortSpec, EveryValidVectorParsesAndRoundTrips) {
         std::string text = s;
         auto dash = text.find('-');
         EXPECT_EQ(r.range->first, std::stoi(text.substr(0, dash))) << text;
-        EXPECT_EQ(r.range->last, std::stoi(dash == std::string::npos ? text : text.substr(dash + 1))) << text;
+        EXPECT_EQ(r.range->last,
+                  std::stoi(dash == std::string::npos ? text : text.substr(dash + 1)))
+            << text;
     }
 }
 
@@ -48,7 +51,8 @@ TEST(PortSpec, EveryListVectorYieldsItsSpecsOrFailsWhole) {
             continue;
         }
         std::vector<std::string> got;
-        for (auto r : parse_port_list(input, "--allow-host-ports")) got.push_back(r.str());
+        for (auto r : parse_port_list(input, "--allow-host-ports"))
+            got.push_back(r.str());
         EXPECT_EQ(got, c["yields"].get<std::vector<std::string>>()) << input;
     }
 }

@@ -14,7 +14,8 @@ inline std::vector<std::string> split_args(const std::string& s) {
     std::istringstream in(s);
     std::vector<std::string> out;
     std::string w;
-    while (in >> w) out.push_back(w);
+    while (in >> w)
+        out.push_back(w);
     return out;
 }
 
