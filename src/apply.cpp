@@ -88,6 +88,49 @@ ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
     return resolve(policy, facts);
 }
 
+namespace {
+
+// One attempt of the transaction; throws GenerationChanged when someone else changed the
+// ruleset between our read and our commit.
+ApplyResult::Action apply_once(NetlinkSocket& nf, const kernel::Table& want,
+                               const ApplyOptions& opts, int attempt) {
+    uint32_t generation = read_generation(nf);
+    std::optional<kernel::Table> previous = read_table(nf, want.name);
+    if (attempt <= opts.concurrent_changes) {
+        kernel::Table other;
+        other.name = "awf_test_concurrent";
+        other.family = want.family;
+        commit(nf, encode_replace(other, initial_sequence()));
+        commit(nf, encode_delete(other.name, initial_sequence()));
+    }
+    if (previous && kernel::compare(want, *previous).empty()) return ApplyResult::Action::unchanged;
+    commit(nf, encode_replace(want, initial_sequence(), generation));
+
+    auto restore = [&](const std::string& step, const std::string& why) {
+        if (previous)
+            commit(nf, encode_replace(*previous, initial_sequence()));
+        else
+            commit(nf, encode_delete(want.name, initial_sequence()));
+        throw Error(ExitCode::restored, step, why + "; previous state restored");
+    };
+    std::optional<kernel::Table> installed = read_table(nf, want.name);
+    std::vector<std::string> diffs = installed
+                                         ? kernel::compare(want, *installed)
+                                         : std::vector<std::string>{"table missing after commit"};
+    if (opts.fail_readback) diffs.insert(diffs.begin(), "test-only read-back failure");
+    if (!diffs.empty()) restore("read-back of table inet " + want.name, diffs.front());
+    if (!previous) {
+        try {
+            flush_conntrack(nf);
+        } catch (const Error& e) {
+            restore(e.where(), e.reason());
+        }
+    }
+    return previous ? ApplyResult::Action::replaced : ApplyResult::Action::installed;
+}
+
+} // namespace
+
 ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyOptions& opts) {
     kernel::Table want = lower(plan(policy));
     if (opts.inject_invalid_object) inject_invalid_object(want);
@@ -96,34 +139,17 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
     ApplyResult result;
-
-    std::optional<kernel::Table> previous = read_table(nf, want.name);
     const std::string where = "table inet " + want.name + " in " + target.describe();
-    if (previous && kernel::compare(want, *previous).empty()) {
-        result.action = ApplyResult::Action::unchanged;
-    } else {
-        commit(nf, encode_replace(want, initial_sequence()));
-        result.action = previous ? ApplyResult::Action::replaced : ApplyResult::Action::installed;
 
-        std::optional<kernel::Table> installed = read_table(nf, want.name);
-        std::vector<std::string> diffs =
-            installed ? kernel::compare(want, *installed)
-                      : std::vector<std::string>{"table missing after commit"};
-        if (opts.fail_readback) diffs.insert(diffs.begin(), "test-only read-back failure");
-        auto restore = [&](const std::string& step, const std::string& why) {
-            if (previous)
-                commit(nf, encode_replace(*previous, initial_sequence()));
-            else
-                commit(nf, encode_delete(want.name, initial_sequence()));
-            throw Error(ExitCode::restored, step, why + "; previous state restored");
-        };
-        if (!diffs.empty()) restore("read-back of " + where, diffs.front());
-        if (!previous) {
-            try {
-                flush_conntrack(nf);
-            } catch (const Error& e) {
-                restore(e.where(), e.reason());
-            }
+    // A concurrent writer (another awf-net, an operator's nft) makes the kernel refuse our
+    // batch; decide again on a fresh read, a bounded number of times.
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            result.action = apply_once(nf, want, opts, attempt);
+            break;
+        } catch (const GenerationChanged& e) {
+            if (attempt == kAttempts) throw Error(ExitCode::kernel_refused, where, e.reason());
         }
     }
     if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
@@ -141,9 +167,16 @@ bool remove_table(const std::string& table, const Target& target) {
     NamespaceHandle ns = NamespaceHandle::open(target);
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
-    if (!read_table(nf, table)) return false;
-    commit(nf, encode_delete(table, initial_sequence()));
-    return true;
+    for (int attempt = 1;; ++attempt) {
+        uint32_t generation = read_generation(nf);
+        if (!read_table(nf, table)) return false;
+        try {
+            commit(nf, encode_delete(table, initial_sequence(), generation));
+            return true;
+        } catch (const GenerationChanged&) {
+            if (attempt == 5) throw;
+        }
+    }
 }
 
 } // namespace awf

@@ -72,8 +72,11 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
         "print", po::value<std::string>()->value_name("nft|json"),
         "with --dry-run: output format (default nft)")("help,h", "this help");
     po::options_description hidden;
-    hidden.add_options()("test-invalid-object", po::bool_switch(), "")("test-fail-readback",
-                                                                       po::bool_switch(), "");
+    // Test-only fault injection (ApplyOptions); not in --help.
+    hidden.add_options()
+        ("test-invalid-object", po::bool_switch(), "")
+        ("test-fail-readback", po::bool_switch(), "")
+        ("test-concurrent-changes", po::value<int>()->default_value(0), "");
     po::options_description all;
     all.add(desc).add(hidden);
     auto vm = parse(args, all, "apply");
@@ -103,6 +106,7 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
     ApplyOptions opts;
     opts.inject_invalid_object = vm["test-invalid-object"].as<bool>();
     opts.fail_readback = vm["test-fail-readback"].as<bool>();
+    opts.concurrent_changes = vm["test-concurrent-changes"].as<int>();
     ApplyResult r = apply(resolved, target, opts);
     for (const auto& w : r.warnings)
         std::cerr << "awf-net: warning: " << w << "\n";

@@ -2,6 +2,7 @@
 
 #include "awf/error.hpp"
 
+#include <cerrno>
 #include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -118,6 +119,9 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
     }
     if (refused.empty()) return;
     const Refusal& first = refused.front();
+    if (first.error == ERESTART)
+        throw GenerationChanged(ExitCode::kernel_refused, "commit",
+                                "the ruleset changed while awf-net was deciding");
     const Batch::Object* obj = batch.find(first.seq);
     std::string what = std::strerror(first.error);
     if (!first.message.empty()) what += ": " + first.message;

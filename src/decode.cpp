@@ -10,6 +10,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -83,6 +84,21 @@ kernel::Expr decode_expr(nftnl_expr* x) {
 }
 
 } // namespace
+
+uint32_t read_generation(NetlinkSocket& sock) {
+    uint32_t seq = initial_sequence();
+    auto req = request(NFT_MSG_GETGEN, NLM_F_ACK, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
+    std::optional<uint32_t> gen;
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        GenPtr g(nftnl_gen_alloc());
+        if (nftnl_gen_nlmsg_parse(nlh, g.get()) == 0)
+            gen = nftnl_gen_get_u32(g.get(), NFTNL_GEN_ID);
+    });
+    if (!gen)
+        throw Error(ExitCode::internal, "netlink",
+                    "the kernel did not report the ruleset generation");
+    return *gen;
+}
 
 std::vector<TableId> list_tables(NetlinkSocket& sock) {
     std::vector<TableId> out;

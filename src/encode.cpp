@@ -5,6 +5,7 @@
 // glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
 #include <netinet/in.h>
 
+#include <arpa/inet.h>
 #include <cstring>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -71,9 +72,11 @@ ExprPtr encode_expr(const kernel::Expr& e, const std::map<std::string, uint32_t>
 
 } // namespace
 
-Batch::Batch(uint32_t first_seq) : begin_seq_(first_seq), next_seq_(first_seq + 1) {
+Batch::Batch(uint32_t first_seq, std::optional<uint32_t> generation)
+    : begin_seq_(first_seq), next_seq_(first_seq + 1) {
     char* p = reserve(kMaxMessage);
     nlmsghdr* nlh = nftnl_batch_begin(p, begin_seq_);
+    if (generation) mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(*generation));
     buf_.resize(buf_.size() - kMaxMessage + NLMSG_ALIGN(nlh->nlmsg_len));
 }
 
@@ -109,8 +112,9 @@ const Batch::Object* Batch::find(uint32_t seq) const {
     return nullptr;
 }
 
-Batch encode_delete(const std::string& name, uint32_t first_seq) {
-    Batch b(first_seq);
+Batch encode_delete(const std::string& name, uint32_t first_seq,
+                    std::optional<uint32_t> generation) {
+    Batch b(first_seq, generation);
     auto t = nftnl::make<TablePtr>(nftnl_table_alloc);
     nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
     b.add(NFT_MSG_DELTABLE, 0, "table inet " + name,
@@ -119,8 +123,9 @@ Batch encode_delete(const std::string& name, uint32_t first_seq) {
     return b;
 }
 
-Batch encode_replace(const kernel::Table& k, uint32_t first_seq) {
-    Batch b(first_seq);
+Batch encode_replace(const kernel::Table& k, uint32_t first_seq,
+                     std::optional<uint32_t> generation) {
+    Batch b(first_seq, generation);
     const std::string tname = "table inet " + k.name;
 
     auto bare = nftnl::make<TablePtr>(nftnl_table_alloc);

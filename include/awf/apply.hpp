@@ -21,6 +21,9 @@ struct ApplyOptions {
     bool inject_invalid_object = false;
     // Test-only: treat the read-back as different from the plan, so the restore path runs.
     bool fail_readback = false;
+    // Test-only: on this many first attempts, change the ruleset between awf-net's read and its
+    // commit, as a concurrent writer would (the generation guard must refuse and retry).
+    int concurrent_changes = 0;
 };
 
 struct ApplyResult {

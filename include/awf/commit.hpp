@@ -3,12 +3,18 @@
 #pragma once
 
 #include "awf/encode.hpp"
+#include "awf/error.hpp"
 #include "awf/netlink_socket.hpp"
 
 namespace awf {
 
-// Throws awf::Error(kernel_refused) naming the first refused object, the errno text and the
-// kernel's extended-ack message when it gave one.
+// The ruleset changed between the read a decision was based on and the commit (ERESTART).
+struct GenerationChanged : Error {
+    using Error::Error;
+};
+
+// Throws GenerationChanged, or awf::Error(kernel_refused) naming the first refused object, the
+// errno text and the kernel's extended-ack message when it gave one.
 void commit(NetlinkSocket& sock, const Batch& batch);
 
 } // namespace awf

@@ -12,6 +12,9 @@
 
 namespace awf {
 
+// The ruleset generation: read before deciding, handed to the batch (see Batch).
+uint32_t read_generation(NetlinkSocket& sock);
+
 std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name);
 
 struct TableId {

@@ -6,6 +6,7 @@
 #include "awf/kernel_model.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@ namespace awf {
 
 class Batch {
 public:
-    explicit Batch(uint32_t first_seq);
+    // With `generation`, the kernel refuses the batch (ERESTART) if the ruleset changed since
+    // that generation was read, so a decision taken on a stale read never lands.
+    explicit Batch(uint32_t first_seq, std::optional<uint32_t> generation = std::nullopt);
 
     struct Object {
         uint32_t seq;
@@ -43,8 +46,10 @@ private:
 
 // Create-or-replace in one batch: add the table (so the delete cannot fail), delete it, add it
 // again with everything in it. At no point is there a partial policy or none.
-Batch encode_replace(const kernel::Table& table, uint32_t first_seq);
+Batch encode_replace(const kernel::Table& table, uint32_t first_seq,
+                     std::optional<uint32_t> generation = std::nullopt);
 // Removes the table and all in it.
-Batch encode_delete(const std::string& table, uint32_t first_seq);
+Batch encode_delete(const std::string& table, uint32_t first_seq,
+                    std::optional<uint32_t> generation = std::nullopt);
 
 } // namespace awf

@@ -103,6 +103,17 @@ expect_eq "Squid saw none of them" "$(squid_lines)" "$n"
 out=$(ip netns exec "$p-host" curl -sS --max-time 5 http://172.30.0.20:8080/ 2>&1)
 expect_eq "a server in the sandbox answers a client in the host namespace" "$out" "origin 8080"
 
+# inbound none: the host can no longer open connections to the sandbox's server.
+"$AWF" apply --netns "$agent" --inbound none >/dev/null
+out=$(ip netns exec "$p-host" curl -sS --max-time 2 http://172.30.0.20:8080/ 2>&1)
+[[ "$out" != "origin 8080" ]] && pass "inbound none: the host cannot reach the sandbox's server" || \
+    fail "inbound none: the host cannot reach the sandbox's server"
+[[ $(counter "$agent" "deny inbound") -gt 0 ]] && pass "inbound none: counted by 'deny inbound'" || fail "inbound none: counted"
+"$AWF" apply --netns "$agent" --inbound 172.30.0.1/32 >/dev/null
+out=$(ip netns exec "$p-host" curl -sS --max-time 2 http://172.30.0.20:8080/ 2>&1)
+expect_eq "inbound CIDR list admits the listed source" "$out" "origin 8080"
+"$AWF" apply --netns "$agent" >/dev/null
+
 # Blocked: TCP to a dangerous port fails at once (reset), nothing arrives, the counter moves.
 before=$(counter "$agent" "deny dangerous port")
 read -r rc ms < <(elapsed_ms in_agent curl -sS --max-time 5 telnet://203.0.113.10:22)

@@ -41,6 +41,17 @@ expect_eq "failed read-back exits 5" "$rc" 5
 case "$out" in *"previous state restored"*) pass "failed read-back says it restored" ;; *) fail "failed read-back says it restored" "$out" ;; esac
 expect_eq "failed read-back restores the previous ruleset" "$(ruleset_text "$ns")" "$before"
 
+# A concurrent writer between awf-net's read and its commit: the kernel refuses the stale batch
+# (generation guard) and awf-net decides again; after too many, it gives up with exit 4.
+out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-concurrent-changes 1 2>&1); rc=$?
+expect_eq "a concurrent change is retried, then applies" "$rc $(comment)" "0 $(digest "${P2[@]}")"
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+before=$(ruleset_text "$ns")
+out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-concurrent-changes 5 2>&1); rc=$?
+expect_eq "endless concurrent changes: exit 4" "$rc" 4
+case "$out" in *"the ruleset changed while awf-net was deciding"*) pass "and it says why" ;; *) fail "and it says why" "$out" ;; esac
+expect_eq "and the ruleset is unchanged" "$(ruleset_text "$ns")" "$before"
+
 # Bad input of every kind: exit 2 and the kernel untouched.
 for bad in "--allow-host-ports 80,080" "--allow-host-ports 3000-3010,abc" "--squid 172.30.0.10" \
            "--dns-servers 8.8.8.300" "--inbound 10.0.0.1/8" "--bogus-flag 1" "--allow-host-ports"; do
@@ -59,6 +70,25 @@ expect_exit "missing --netns target exits 3" 3 "$AWF" apply --netns "$p-missing"
 expect_exit "missing --pid target exits 3" 3 "$AWF" apply --pid 999999999
 expect_exit "apply without a target exits 3" 3 "$AWF" apply
 expect_exit "a file that is not a namespace exits 3" 3 "$AWF" apply --netns /etc/hostname
+
+# Hosts files: never through a link, only regular files; a public host.docker.internal (the
+# container can write its own hosts file) is refused, not exempted.
+hosts_dir=$(mktemp -d)
+printf '172.17.0.1 host.docker.internal\n' > "$hosts_dir/hosts"
+ln -s "$hosts_dir/hosts" "$hosts_dir/link"
+printf '203.0.113.66 host.docker.internal\n' > "$hosts_dir/public"
+expect_exit "a hosts file that is a symlink is refused (exit 3)" 3 \
+    "$AWF" apply --netns "$ns" --enable-host-access --hosts-file "$hosts_dir/link"
+expect_exit "a hosts file that is a directory is refused (exit 3)" 3 \
+    "$AWF" apply --netns "$ns" --enable-host-access --hosts-file "$hosts_dir"
+out=$("$AWF" apply --netns "$ns" --enable-host-access --hosts-file "$hosts_dir/public" 2>&1); rc=$?
+expect_eq "a public host.docker.internal is refused (exit 2)" "$rc" 2
+case "$out" in *203.0.113.66*"not in a private range"*) pass "and the error names the address" ;; *) fail "and the error names the address" "$out" ;; esac
+expect_eq "refused discovery leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
+out=$("$AWF" apply --netns "$ns" --dry-run --print json --enable-host-access --hosts-file "$hosts_dir/hosts" --inbound none)
+gw=$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print([s["elements"] for s in d["sets"] if s["name"]=="gateways_v4"][0][0][0]["from"])')
+expect_eq "discovery reads host.docker.internal from --hosts-file" "$gw" "ac110001"
+rm -rf "$hosts_dir"
 
 # Replace P1 by P2: only P2 remains.
 h1=$(handle)
