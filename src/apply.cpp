@@ -6,6 +6,7 @@
 #include "awf/encode.hpp"
 #include "awf/error.hpp"
 #include "awf/facts.hpp"
+#include "awf/lift.hpp"
 #include "awf/lower.hpp"
 #include "awf/planner.hpp"
 
@@ -92,8 +93,8 @@ namespace {
 
 // One attempt of the transaction; throws GenerationChanged when someone else changed the
 // ruleset between our read and our commit.
-ApplyResult::Action apply_once(NetlinkSocket& nf, const kernel::Table& want,
-                               const ApplyOptions& opts, int attempt) {
+ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
+                               const kernel::Table& want, const ApplyOptions& opts, int attempt) {
     uint32_t generation = read_generation(nf);
     std::optional<kernel::Table> previous = read_table(nf, want.name);
     if (attempt <= opts.concurrent_changes) {
@@ -117,6 +118,9 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const kernel::Table& want,
     std::vector<std::string> diffs = installed
                                          ? kernel::compare(want, *installed)
                                          : std::vector<std::string>{"table missing after commit"};
+    // The decoder's view too: what it reads back must lift to exactly the planned model.
+    if (installed && diffs.empty() && lift(*installed) != planned)
+        diffs.push_back("the decoded table does not lift back to the planned model");
     if (opts.fail_readback) diffs.insert(diffs.begin(), "test-only read-back failure");
     if (!diffs.empty()) restore("read-back of table inet " + want.name, diffs.front());
     if (!previous) {
@@ -132,7 +136,8 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const kernel::Table& want,
 } // namespace
 
 ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyOptions& opts) {
-    kernel::Table want = lower(plan(policy));
+    model::Table planned = plan(policy);
+    kernel::Table want = lower(planned);
     if (opts.inject_invalid_object) inject_invalid_object(want);
 
     NamespaceHandle ns = NamespaceHandle::open(target);
@@ -146,7 +151,7 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
     constexpr int kAttempts = 5;
     for (int attempt = 1;; ++attempt) {
         try {
-            result.action = apply_once(nf, want, opts, attempt);
+            result.action = apply_once(nf, planned, want, opts, attempt);
             break;
         } catch (const GenerationChanged& e) {
             if (attempt == kAttempts) throw Error(ExitCode::kernel_refused, where, e.reason());
@@ -156,7 +161,7 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
 
     static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
     result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where +
-                     " (sha256:" + policy.digest().substr(0, 12) + ", " +
+                     " (sha256:" + derive(policy).digest().substr(0, 12) + ", " +
                      std::to_string(want.chains.size()) + " chains, " +
                      std::to_string(want.sets.size()) + " sets, " +
                      std::to_string(count_rules(want)) + " rules)";

@@ -36,7 +36,8 @@ std::string family_name(uint32_t f) {
 Installed read_here(const std::string& table, bool all) {
     NetlinkSocket nf(NETLINK_NETFILTER);
     Installed out;
-    if (auto k = read_table(nf, table)) out.awf = lift(*k);
+    out.awf_kernel = read_table(nf, table);
+    if (out.awf_kernel) out.awf = lift(*out.awf_kernel);
     if (all)
         for (const auto& t : list_tables(nf)) {
             if (t.family == NFPROTO_INET && t.name == table) continue;

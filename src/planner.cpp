@@ -78,23 +78,9 @@ Set port_set(std::string name, const PortSet& ports) {
 }
 
 // Address . TCP port intervals for the proxies' own ports (Squid, API proxy, CLI proxy).
-Set proxy_ports_set(const ResolvedPolicy& r) {
+Set proxy_ports_set(const PlanInputs& in) {
     Set s{"proxy_ports_v4", {KeyType::ipv4_addr, KeyType::inet_service}, true, {}};
-    std::vector<std::pair<IpAddr, PortSet>> by_addr;
-    auto add = [&](const IpAddr& a, const PortSet& ports) {
-        for (auto& [addr, set] : by_addr)
-            if (addr == a) {
-                set |= ports;
-                return;
-            }
-        by_addr.emplace_back(a, ports);
-    };
-    add(r.squid, PortSet{{r.policy.squid_port, r.policy.squid_port}});
-    if (r.policy.api_proxy) add(r.policy.api_proxy->addr, r.policy.api_proxy->ports);
-    if (r.policy.cli_proxy) add(r.policy.cli_proxy->addr, r.policy.cli_proxy->ports);
-    std::sort(by_addr.begin(), by_addr.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [addr, ports] : by_addr)
+    for (const auto& [addr, ports] : in.proxy_ports)
         for (auto pr : ports.ranges())
             s.elements.push_back({field_of(addr), field_of_port(pr.first, pr.last)});
     return s;
@@ -119,18 +105,18 @@ Set dns_set(std::string name, Family fam, const std::vector<IpAddr>& servers) {
 
 // The denial of one class: a rate-limited NFLOG event (whose counter counts events), then the
 // verdict (whose counter counts every denied packet). The limit never gates the verdict.
-void deny(std::vector<Rule>& rules, const ResolvedPolicy& r, const std::string& what,
+void deny(std::vector<Rule>& rules, const PlanInputs& in, const std::string& what,
           std::vector<Stmt> match, const char* prefix, Limit limit, bool tcp) {
-    if (r.policy.log_group) {
+    if (in.log_group) {
         std::vector<Stmt> log = match;
         log.push_back(limit);
         log.push_back(Counter{});
-        log.push_back(Log{prefix, *r.policy.log_group});
+        log.push_back(Log{prefix, *in.log_group});
         rules.push_back(rule("log " + what, log));
     }
     std::vector<Stmt> v = std::move(match);
     v.push_back(Counter{});
-    if (tcp && r.policy.blocked_action == BlockedAction::reject)
+    if (tcp && in.blocked_action == BlockedAction::reject)
         v.push_back(RejectTcpReset{});
     else
         v.push_back(drop); // a local UDP/ICMP sender gets EPERM at once from a drop in output
@@ -145,51 +131,40 @@ std::vector<Rule> neighbour_discovery() {
 
 } // namespace
 
-PortSet web_ports(const Policy& p) {
-    PortSet s{{80, 80}, {443, 443}};
-    s |= p.allow_host_ports;
-    return s - p.dangerous_ports;
+std::string table_comment(const PlanInputs& in) {
+    return std::string("awf-net ") + AWF_VERSION + " sha256:" + in.digest();
 }
 
-PortSet gateway_ports(const Policy& p) {
-    PortSet s = web_ports(p);
-    s |= p.host_service_ports;
-    return s;
+std::optional<Recorded> parse_table_comment(const std::string& comment) {
+    const std::string head = "awf-net ", mark = " sha256:";
+    auto at = comment.find(mark);
+    if (comment.rfind(head, 0) != 0 || at == std::string::npos) return std::nullopt;
+    Recorded r{comment.substr(head.size(), at - head.size()), comment.substr(at + mark.size())};
+    if (r.digest.size() != 64) return std::nullopt;
+    return r;
 }
 
-std::string table_comment(const ResolvedPolicy& r) {
-    return std::string("awf-net ") + AWF_VERSION + " sha256:" + r.digest();
-}
-
-model::Table plan(const ResolvedPolicy& r) {
-    const Policy& p = r.policy;
+model::Table plan(const PlanInputs& in) {
     Table t;
-    t.name = p.table;
-    t.comment = table_comment(r);
-
-    std::vector<IpAddr> proxies = {r.squid};
-    if (p.api_proxy) proxies.push_back(p.api_proxy->addr);
-    if (p.cli_proxy) proxies.push_back(p.cli_proxy->addr);
-    if (p.doh_proxy) proxies.push_back(*p.doh_proxy);
+    t.name = in.table;
+    t.comment = table_comment(in);
 
     std::vector<Cidr> nonunicast = {*Cidr::parse("169.254.0.0/16"), *Cidr::parse("224.0.0.0/4"),
                                     *Cidr::parse("255.255.255.255/32")};
 
-    t.sets.push_back(addr_set("proxies_v4", Family::v4, proxies));
-    t.sets.push_back(proxy_ports_set(r));
-    t.sets.push_back(addr_set("gateways_v4", Family::v4, r.gateways));
-    t.sets.push_back(addr_set("gateways_v6", Family::v6, r.gateways));
-    t.sets.push_back(port_set("gateway_ports", r.gateways.empty() ? PortSet{} : gateway_ports(p)));
-    t.sets.push_back(dns_set("dns_v4", Family::v4, r.dns));
-    t.sets.push_back(dns_set("dns_v6", Family::v6, r.dns));
-    t.sets.push_back(port_set("web_ports", web_ports(p)));
-    t.sets.push_back(port_set("dangerous_ports", p.dangerous_ports));
+    t.sets.push_back(addr_set("proxies_v4", Family::v4, in.proxies));
+    t.sets.push_back(proxy_ports_set(in));
+    t.sets.push_back(addr_set("gateways_v4", Family::v4, in.gateways));
+    t.sets.push_back(addr_set("gateways_v6", Family::v6, in.gateways));
+    t.sets.push_back(port_set("gateway_ports", in.gateway_ports));
+    t.sets.push_back(dns_set("dns_v4", Family::v4, in.dns));
+    t.sets.push_back(dns_set("dns_v6", Family::v6, in.dns));
+    t.sets.push_back(port_set("web_ports", in.web_ports));
+    t.sets.push_back(port_set("dangerous_ports", in.dangerous_ports));
     t.sets.push_back(cidr_set("nonunicast_v4", Family::v4, nonunicast));
-    bool inbound_sets =
-        p.inbound.kind == Inbound::Kind::local || p.inbound.kind == Inbound::Kind::cidrs;
-    if (inbound_sets) {
-        t.sets.push_back(cidr_set("inbound_v4", Family::v4, r.inbound_sources));
-        t.sets.push_back(cidr_set("inbound_v6", Family::v6, r.inbound_sources));
+    if (in.inbound == PlanInputs::InboundKind::sources) {
+        t.sets.push_back(cidr_set("inbound_v4", Family::v4, in.inbound_sources));
+        t.sets.push_back(cidr_set("inbound_v6", Family::v6, in.inbound_sources));
     }
 
     const std::vector<Field> dns4 = {Field::ip_daddr, Field::meta_l4proto, Field::th_dport};
@@ -212,7 +187,7 @@ model::Table plan(const ResolvedPolicy& r) {
              {in_set({Field::tcp_dport}, "dangerous_ports"), Counter{}, accept}),
         rule("nat: web to squid",
              {eq(Field::meta_nfproto, NFPROTO_IPV4), in_set({Field::tcp_dport}, "web_ports"),
-              Counter{}, Dnat{r.squid, p.squid_port}}),
+              Counter{}, Dnat{in.squid, in.squid_port}}),
     };
 
     Chain out{"filter_output", ChainType::filter, Hook::output, 0, VerdictCode::drop, {}};
@@ -235,39 +210,38 @@ model::Table plan(const ResolvedPolicy& r) {
     out.rules.push_back(rule("host gateways ipv6",
                              {in_set({Field::ip6_daddr}, "gateways_v6"),
                               in_set({Field::tcp_dport}, "gateway_ports"), Counter{}, accept}));
-    deny(out.rules, r, "dangerous port", {in_set({Field::tcp_dport}, "dangerous_ports")},
+    deny(out.rules, in, "dangerous port", {in_set({Field::tcp_dport}, "dangerous_ports")},
          kPrefixDangerous, Limit{5, 60, 10}, true);
-    deny(out.rules, r, "tcp", {eq(Field::meta_l4proto, IPPROTO_TCP)}, kPrefixTcp, Limit{10, 60, 20},
-         true);
-    deny(out.rules, r, "udp", {eq(Field::meta_l4proto, IPPROTO_UDP)}, kPrefixUdp, Limit{10, 60, 20},
-         false);
-    deny(out.rules, r, "other", {}, kPrefixOther, Limit{10, 60, 20}, false);
+    deny(out.rules, in, "tcp", {eq(Field::meta_l4proto, IPPROTO_TCP)}, kPrefixTcp,
+         Limit{10, 60, 20}, true);
+    deny(out.rules, in, "udp", {eq(Field::meta_l4proto, IPPROTO_UDP)}, kPrefixUdp,
+         Limit{10, 60, 20}, false);
+    deny(out.rules, in, "other", {}, kPrefixOther, Limit{10, 60, 20}, false);
 
-    Chain in{"filter_input", ChainType::filter, Hook::input, 0, VerdictCode::drop, {}};
-    in.rules = {
+    Chain input{"filter_input", ChainType::filter, Hook::input, 0, VerdictCode::drop, {}};
+    input.rules = {
         rule("established",
              {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
         rule("loopback", {eq(Field::meta_iif, 1), Counter{}, accept}),
     };
     for (auto& nd : neighbour_discovery())
-        in.rules.push_back(nd);
-    switch (p.inbound.kind) {
-    case Inbound::Kind::any:
-        in.rules.push_back(rule("inbound any", {Counter{}, accept}));
+        input.rules.push_back(nd);
+    switch (in.inbound) {
+    case PlanInputs::InboundKind::any:
+        input.rules.push_back(rule("inbound any", {Counter{}, accept}));
         break;
-    case Inbound::Kind::local:
-    case Inbound::Kind::cidrs:
-        in.rules.push_back(
+    case PlanInputs::InboundKind::sources:
+        input.rules.push_back(
             rule("inbound", {in_set({Field::ip_saddr}, "inbound_v4"), Counter{}, accept}));
-        in.rules.push_back(
+        input.rules.push_back(
             rule("inbound ipv6", {in_set({Field::ip6_saddr}, "inbound_v6"), Counter{}, accept}));
         [[fallthrough]];
-    case Inbound::Kind::none:
-        in.rules.push_back(rule("deny inbound", {Counter{}, drop}));
+    case PlanInputs::InboundKind::none:
+        input.rules.push_back(rule("deny inbound", {Counter{}, drop}));
         break;
     }
 
-    t.chains = {std::move(nat), std::move(out), std::move(in)};
+    t.chains = {std::move(nat), std::move(out), std::move(input)};
     return t;
 }
 

@@ -1,10 +1,8 @@
 #include "awf/policy.hpp"
 
 #include "awf/error.hpp"
-#include "awf/sha256.hpp"
 
 #include <algorithm>
-#include <sstream>
 
 namespace awf {
 
@@ -101,44 +99,6 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
         for (const auto& d : p.dns_servers)
             add_unique(r.dns, d);
     return r;
-}
-
-std::string ResolvedPolicy::canonical() const {
-    const Policy& p = policy;
-    std::ostringstream o;
-    auto addrs = [&](const std::vector<IpAddr>& v) {
-        std::string s;
-        for (const auto& a : v)
-            s += (s.empty() ? "" : ",") + a.str();
-        return s;
-    };
-    o << "squid=" << squid.str() << ":" << p.squid_port << "\n";
-    o << "dns=" << addrs(dns) << "\n";
-    o << "host_access=" << p.host_access << "\n";
-    o << "gateways=" << addrs(gateways) << "\n";
-    o << "allow_host_ports=" << p.allow_host_ports.str() << "\n";
-    o << "host_service_ports=" << p.host_service_ports.str() << "\n";
-    if (p.api_proxy)
-        o << "api_proxy=" << p.api_proxy->addr.str() << ":" << p.api_proxy->ports.str() << "\n";
-    if (p.cli_proxy)
-        o << "cli_proxy=" << p.cli_proxy->addr.str() << ":" << p.cli_proxy->ports.str() << "\n";
-    if (p.doh_proxy) o << "doh_proxy=" << p.doh_proxy->str() << "\n";
-    o << "dangerous_ports=" << p.dangerous_ports.str() << "\n";
-    static constexpr const char* kinds[] = {"local", "any", "none", "cidrs"};
-    o << "inbound=" << kinds[static_cast<int>(p.inbound.kind)];
-    for (const auto& c : inbound_sources)
-        o << "," << c.str();
-    o << "\n";
-    o << "ipv6=" << (p.ipv6 == Ipv6Mode::disable ? "disable" : "block") << "\n";
-    o << "blocked_action=" << (p.blocked_action == BlockedAction::reject ? "reject" : "drop")
-      << "\n";
-    o << "log_group=" << (p.log_group ? std::to_string(*p.log_group) : "off") << "\n";
-    o << "table=" << p.table << "\n";
-    return o.str();
-}
-
-std::string ResolvedPolicy::digest() const {
-    return sha256_hex(canonical());
 }
 
 } // namespace awf

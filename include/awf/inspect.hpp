@@ -1,6 +1,7 @@
 // Reading what is installed in a namespace, for operators (`dump`).
 #pragma once
 
+#include "awf/kernel_model.hpp"
 #include "awf/model.hpp"
 #include "awf/netns.hpp"
 
@@ -11,9 +12,9 @@
 namespace awf {
 
 struct Installed {
-    std::optional<model::Table> awf;      // awf-net's table, lifted, with counters
-    std::vector<model::Table> others;     // with --all: every other inet/ip/ip6 table
-    std::vector<std::string> other_names; // "ip nat", "ip6 filter", ...
+    std::optional<kernel::Table> awf_kernel; // awf-net's table as the kernel holds it
+    std::optional<model::Table> awf;         // the same, lifted, with counters
+    std::vector<std::string> other_names;    // "ip nat", "ip6 filter", ...
 };
 
 // Reads the target (awf-net's own namespace when `target` is empty).

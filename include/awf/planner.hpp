@@ -2,6 +2,7 @@
 #pragma once
 
 #include "awf/model.hpp"
+#include "awf/plan_inputs.hpp"
 #include "awf/policy.hpp"
 
 #include <string>
@@ -16,13 +17,17 @@ inline constexpr const char* kPrefixTcp = "[FW_BLOCKED_TCP] ";
 inline constexpr const char* kPrefixUdp = "[FW_BLOCKED_UDP_AGENT] ";
 inline constexpr const char* kPrefixOther = "[FW_BLOCKED_OTHER] ";
 
-// The ports DNAT'd to Squid: 80, 443 and allow-host-ports, less the dangerous ones.
-PortSet web_ports(const Policy& p);
-// TCP ports reachable directly on a host gateway.
-PortSet gateway_ports(const Policy& p);
+// "awf-net VERSION sha256:DIGEST", and its reading (nullopt when not in that shape).
+std::string table_comment(const PlanInputs& in);
+struct Recorded {
+    std::string version;
+    std::string digest;
+};
+std::optional<Recorded> parse_table_comment(const std::string& comment);
 
-std::string table_comment(const ResolvedPolicy& r);
-
-model::Table plan(const ResolvedPolicy& r);
+model::Table plan(const PlanInputs& in);
+inline model::Table plan(const ResolvedPolicy& r) {
+    return plan(derive(r));
+}
 
 } // namespace awf

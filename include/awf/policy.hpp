@@ -58,17 +58,14 @@ struct Facts {
     std::optional<IpAddr> squid_resolved;      // when squid_host is a name
 };
 
-// The policy with everything a namespace decides filled in; what the planner consumes and
-// what the digest in the table's userdata covers.
+// The policy with everything a namespace decides filled in (plan_inputs.hpp derives what the
+// planner consumes from it).
 struct ResolvedPolicy {
     Policy policy;
     IpAddr squid;
     std::vector<IpAddr> gateways;      // empty when host access is off
     std::vector<Cidr> inbound_sources; // Kind::local or Kind::cidrs
     std::vector<IpAddr> dns;           // DoH proxy alone when set, else the DNS servers
-
-    std::string canonical() const; // stable text the digest is taken of
-    std::string digest() const;    // sha256 hex of canonical()
 };
 
 // Pure: applies the discovery rules of policy.md (private ranges only, explicit replaces).

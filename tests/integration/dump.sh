@@ -36,10 +36,53 @@ case "$("$AWF" dump --netns "$a" --all)" in
     *"also in this namespace: table ip nat"*) pass "dump --all names the other tables" ;;
     *) fail "dump --all names the other tables" ;;
 esac
+case "$("$AWF" dump --netns "$a")" in
+    *"# verified: equal to what its recorded policy plans"*) pass "an untouched table is verified" ;;
+    *) fail "an untouched table is verified" ;;
+esac
+case "$("$AWF" dump --netns "$a")" in
+    *"squid 172.30.0.10:3128; redirected TCP ports 80,443,3000-3010"*"host gateways 172.17.0.1 (TCP ports 80,443,3000-3010)"*"inbound none"*)
+        pass "dump shows the inputs read back from the sets and rules" ;;
+    *) fail "dump shows the inputs read back from the sets and rules" "$("$AWF" dump --netns "$a" | head -10)" ;;
+esac
+
+# Tampering, each kind on a fresh install: exit 6 and the difference shown.
+policy=(--enable-host-access --host-gateway 172.17.0.1 --allow-host-ports 3000-3010 --inbound none)
+tamper_case() { # tamper_case NAME EXPECTED-TEXT NFT-COMMAND...
+    local name=$1 want=$2; shift 2
+    "$AWF" delete --netns "$a" >/dev/null
+    "$AWF" apply --netns "$a" "${policy[@]}" >/dev/null
+    ip netns exec "$a" nft "$@"
+    out=$("$AWF" dump --netns "$a" 2>&1); rc=$?
+    expect_eq "tampering ($name): dump exits 6" "$rc" 6
+    case "$out" in *"TAMPERED"*"$want"*) pass "tampering ($name): the difference is shown" ;;
+        *) fail "tampering ($name): the difference is shown" "$(echo "$out" | grep '^#' | head -12)" ;; esac
+}
+tamper_case "rule added" "not in the plan" insert rule inet awf filter_output meta mark 7 accept
+tamper_case "rule deleted" "missing" delete rule inet awf filter_output handle \
+    "$(ip netns exec "$a" nft -a list chain inet awf filter_output 2>/dev/null | sed -n 's/.*comment "deny udp" # handle \([0-9]*\)/\1/p')"
+tamper_case "element added" "no longer match the recorded policy digest" add element inet awf web_ports '{ 8443 }'
+tamper_case "element deleted" "no longer match the recorded policy digest" delete element inet awf dangerous_ports '{ 5432 }'
+out=$("$AWF" dump --netns "$a" --json); rc=$?
+expect_eq "dump --json of a tampered table exits 6 too" "$rc" 6
+expect_eq "and says verified: false" "$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["verified"])')" "False"
+
+"$AWF" delete --netns "$a" >/dev/null
+"$AWF" apply --netns "$a" "${policy[@]}" >/dev/null
 ip netns exec "$a" nft insert rule inet awf filter_output meta mark 7 accept
 case "$("$AWF" dump --netns "$a")" in
     *"# not an awf-net rule: [meta"*) pass "a hand-made rule is shown raw, not guessed" ;;
     *) fail "a hand-made rule is shown raw, not guessed" ;;
 esac
+out=$("$AWF" apply --netns "$a" "${policy[@]}")
+expect_eq "apply replaces the tampered table" "${out%% *}" "replaced"
+expect_exit "after which dump verifies again (exit 0)" 0 "$AWF" dump --netns "$a"
+
+# A namespace with only foreign tables: a clear answer, exit 0.
+"$AWF" delete --netns "$a" >/dev/null
+out=$("$AWF" dump --netns "$a" --all); rc=$?
+expect_eq "only foreign tables: exit 0" "$rc" 0
+case "$out" in *"# no table inet awf"*"also in this namespace: table ip nat"*) pass "only foreign tables: says so and names them" ;;
+    *) fail "only foreign tables: says so and names them" "$out" ;; esac
 rm -f "/tmp/$p.nft"
 finish

@@ -155,3 +155,52 @@ TEST(Lift, ForeignRuleIsKeptRawNotGuessed) {
     kernel::Rule r{std::string("c"), {kernel::Expr{"queue", {}}}, {}, 0};
     EXPECT_FALSE(lift_rule(r).has_value());
 }
+
+#include "awf/verify.hpp"
+
+namespace {
+
+kernel::Table installed_default() {
+    Facts f;
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
+    kernel::Table k = lower(plan(resolve(test::policy_from_args({"--ipv6", "block"}), f)));
+    for (auto& r : k.rules)
+        for (auto& e : r.exprs)
+            e = kernel::as_kernel_reports(e);
+    return k;
+}
+
+} // namespace
+
+TEST(Verify, AnUntouchedTableIsVerifiedWithItsInputsAndMode) {
+    Verification v = verify(installed_default());
+    EXPECT_TRUE(v.checked);
+    EXPECT_TRUE(v.differences.empty()) << v.differences.front();
+    ASSERT_TRUE(v.inputs.has_value());
+    EXPECT_EQ(v.inputs->ipv6, Ipv6Mode::block);
+    EXPECT_EQ(v.inputs->squid.str(), "172.30.0.10");
+}
+
+TEST(Verify, AnAddedRuleIsTampering) {
+    kernel::Table k = installed_default();
+    kernel::Rule extra = k.rules.front();
+    k.rules.insert(k.rules.begin(), extra);
+    Verification v = verify(k);
+    EXPECT_TRUE(v.tampered());
+}
+
+TEST(Verify, AnAddedSetElementIsTampering) {
+    kernel::Table k = installed_default();
+    for (auto& s : k.sets)
+        if (s.name == "proxies_v4") s.elems.push_back({{203, 0, 113, 7}, {}, 0, {}});
+    Verification v = verify(k);
+    EXPECT_TRUE(v.tampered());
+    EXPECT_EQ(v.differences.front(),
+              "the sets and rules no longer match the recorded policy digest");
+}
+
+TEST(Verify, ADeletedRuleIsTampering) {
+    kernel::Table k = installed_default();
+    k.rules.pop_back();
+    EXPECT_TRUE(verify(k).tampered());
+}

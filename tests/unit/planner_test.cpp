@@ -79,3 +79,25 @@ TEST(Planner, WebTrafficIsRedirectedOnlyAfterEveryExemption) {
     for (size_t i = 0; i + 1 < nat.rules.size(); ++i)
         EXPECT_FALSE(std::holds_alternative<model::Dnat>(nat.rules[i].stmts.back()));
 }
+
+// dump's tamper check stands on this: the inputs read back from a planned table are the inputs
+// it was planned from, digest included.
+TEST(PlanInputs, RecoveredFromEveryGoldenPlan) {
+    for (const auto& np : test::policy_list()) {
+        PlanInputs in =
+            derive(resolve(test::policy_from_args(test::split_args(np.args)), fixed_facts()));
+        auto back = recover(plan(in), in.ipv6);
+        ASSERT_TRUE(back.has_value()) << np.name;
+        EXPECT_EQ(back->canonical(), in.canonical()) << np.name;
+        EXPECT_EQ(back->digest(), in.digest()) << np.name;
+    }
+}
+
+TEST(PlanInputs, TableCommentRoundTrips) {
+    PlanInputs in = derive(resolve(test::policy_from_args({}), fixed_facts()));
+    auto r = parse_table_comment(table_comment(in));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->version, AWF_VERSION);
+    EXPECT_EQ(r->digest, in.digest());
+    EXPECT_FALSE(parse_table_comment("something else").has_value());
+}
