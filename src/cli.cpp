@@ -3,6 +3,7 @@
 #include "awf/apply.hpp"
 #include "awf/decode.hpp"
 #include "awf/error.hpp"
+#include "awf/explain.hpp"
 #include "awf/inspect.hpp"
 #include "awf/model_json.hpp"
 #include "awf/netlink_socket.hpp"
@@ -234,6 +235,92 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     return rc;
 }
 
+bool policy_given(const po::variables_map& vm) {
+    return !raw_from_variables(vm).empty() || vm.count("config") || vm["from-env"].as<bool>();
+}
+
+int cmd_explain(const std::vector<std::string>& args, const Context& ctx) {
+    po::options_description desc(
+        "awf-net explain [TARGET | POLICY] FLOW...\n"
+        "FLOW: PROTO/ADDR[:PORT], e.g. tcp/203.0.113.7:443, udp/8.8.8.8:53, "
+        "icmp/1.1.1.1, tcp/[2001:db8::1]:443");
+    desc.add(target_options()).add(policy_options_description());
+    desc.add_options()("json", po::bool_switch(), "JSON for tools")("help,h", "this help");
+    po::options_description hidden;
+    hidden.add_options()("flow", po::value<std::vector<std::string>>(), "");
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::positional_options_description pos;
+    pos.add("flow", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw Error(ExitCode::invalid_input, "explain", e.what());
+    }
+    if (vm.count("help")) {
+        std::cout << desc;
+        return 0;
+    }
+    if (!vm.count("flow")) throw Error(ExitCode::invalid_input, "explain", "no FLOW given");
+    std::vector<Flow> flows;
+    for (const auto& f : vm["flow"].as<std::vector<std::string>>())
+        flows.push_back(parse_flow(f));
+    Target target = read_target(vm);
+
+    model::Table table;
+    std::string source;
+    if (policy_given(vm)) {
+        table = plan(resolve_for(read_policy(vm, ctx.env), target));
+        source = "the given policy";
+    } else {
+        Installed in = read_installed(target, "awf", false);
+        std::string where = target.empty() ? "own namespace" : target.describe();
+        if (!in.awf)
+            throw Error(ExitCode::target, where,
+                        "no table inet awf installed; give POLICY flags to explain a policy");
+        table = *in.awf;
+        source = "table inet awf in " + where;
+    }
+    ExplainContext ectx =
+        target.empty() && policy_given(vm) ? ExplainContext{} : read_explain_context(target);
+
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& f : flows) {
+        Explanation e = explain(table, f, ectx);
+        if (vm["json"].as<bool>()) {
+            auto hook = [](const HookVerdict& h) {
+                return nlohmann::json{
+                    {"chain", h.chain}, {"rule", h.rule}, {"comment", h.comment}, {"nft", h.text}};
+            };
+            nlohmann::json j{{"flow", f.text},
+                             {"outcome", e.outcome_text()},
+                             {"nat", hook(e.nat)},
+                             {"filter", hook(e.filter)}};
+            if (e.logged) j["event"] = *e.logged;
+            out.push_back(j);
+            continue;
+        }
+        std::cout << f.text << "  =>  " << e.outcome_text() << "\n";
+        for (const HookVerdict* h : {&e.nat, &e.filter}) {
+            if (h->chain.empty()) continue;
+            std::cout << "  " << h->chain << "  ";
+            if (!h->rule) {
+                std::cout << h->text << "\n"; // "policy accept": no rule decided
+                continue;
+            }
+            std::cout << "rule " << h->rule;
+            if (!h->comment.empty()) std::cout << " \"" << h->comment << "\"";
+            std::cout << ": " << h->text << "\n";
+        }
+        if (e.logged) std::cout << "  event: NFLOG \"" << *e.logged << "\" (rate-limited)\n";
+    }
+    if (vm["json"].as<bool>())
+        std::cout << nlohmann::json{{"source", source}, {"flows", out}}.dump(2) << "\n";
+    return 0;
+}
+
 } // namespace
 
 std::string usage() {
@@ -255,6 +342,7 @@ int run_command(const std::string& command, const std::vector<std::string>& args
     if (command == "apply") return cmd_apply(args, ctx);
     if (command == "delete") return cmd_delete(args, ctx);
     if (command == "dump") return cmd_dump(args, ctx);
+    if (command == "explain") return cmd_explain(args, ctx);
     if (command == "version") {
         std::cout << "awf-net " << AWF_VERSION << "\n";
         return 0;

@@ -67,25 +67,40 @@ std::optional<IpAddr> default_gateway_v4(NetlinkSocket& route) {
     return gw;
 }
 
-std::vector<Cidr> connected_subnets(NetlinkSocket& route) {
+std::vector<InterfaceAddress> interface_addresses(NetlinkSocket& route) {
     uint32_t seq = initial_sequence();
     auto req = dump_request(RTM_GETADDR, AF_UNSPEC, seq, sizeof(ifaddrmsg));
-    std::vector<Cidr> out;
+    std::vector<InterfaceAddress> out;
     route.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
-        // Loopback's host-scope addresses are covered by the loopback rule.
-        if (ifa->ifa_scope == RT_SCOPE_HOST) return;
         if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return;
-        std::optional<IpAddr> addr;
+        InterfaceAddress ia;
+        ia.prefix = ifa->ifa_prefixlen;
+        ia.host_scope = ifa->ifa_scope == RT_SCOPE_HOST;
+        bool have_local = false;
         for_each_attr(nlh, sizeof(*ifa), [&](const nlattr* a) {
-            // IFA_ADDRESS is the peer on point-to-point links, the local address otherwise;
-            // either way the prefix describes the directly reachable subnet.
-            if (mnl_attr_get_type(a) == IFA_ADDRESS) addr = addr_from(a, ifa->ifa_family);
+            // IFA_LOCAL is our own address; IFA_ADDRESS is the peer on point-to-point links
+            // and the same address otherwise, so it names the directly reachable subnet.
+            if (mnl_attr_get_type(a) == IFA_LOCAL) {
+                if (auto x = addr_from(a, ifa->ifa_family)) ia.local = *x, have_local = true;
+            } else if (mnl_attr_get_type(a) == IFA_ADDRESS) {
+                if (auto x = addr_from(a, ifa->ifa_family)) ia.address = *x;
+            }
         });
-        if (!addr) return;
-        Cidr c = Cidr::of(*addr, ifa->ifa_prefixlen);
-        if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+        if (!have_local) ia.local = ia.address; // IPv6 reports IFA_ADDRESS only
+        out.push_back(ia);
     });
+    return out;
+}
+
+std::vector<Cidr> connected_subnets(NetlinkSocket& route) {
+    std::vector<Cidr> out;
+    for (const auto& ia : interface_addresses(route)) {
+        // Loopback's host-scope addresses are covered by the loopback rule.
+        if (ia.host_scope) continue;
+        Cidr c = Cidr::of(ia.address, ia.prefix);
+        if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+    }
     return out;
 }
 

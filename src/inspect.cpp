@@ -1,6 +1,7 @@
 #include "awf/inspect.hpp"
 
 #include "awf/decode.hpp"
+#include "awf/facts.hpp"
 #include "awf/lift.hpp"
 #include "awf/netlink_socket.hpp"
 
@@ -47,6 +48,23 @@ Installed read_here(const std::string& table, bool all) {
 }
 
 } // namespace
+
+ExplainContext read_explain_context(const Target& target) {
+    auto read = [] {
+        NetlinkSocket route(NETLINK_ROUTE);
+        ExplainContext ctx;
+        for (const auto& ia : interface_addresses(route)) {
+            ctx.local.push_back(ia.local);
+            if (ia.local.is_v4() && ia.prefix < 31)
+                ctx.broadcast.push_back(Cidr::of(ia.local, ia.prefix).last());
+        }
+        return ctx;
+    };
+    if (target.empty()) return read();
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    return read();
+}
 
 Installed read_installed(const Target& target, const std::string& table, bool all) {
     if (target.empty()) return read_here(table, all);

@@ -1,6 +1,7 @@
 // Reading what is installed in a namespace, for operators (`dump`).
 #pragma once
 
+#include "awf/explain.hpp"
 #include "awf/kernel_model.hpp"
 #include "awf/model.hpp"
 #include "awf/netns.hpp"
@@ -16,6 +17,9 @@ struct Installed {
     std::optional<model::Table> awf;         // the same, lifted, with counters
     std::vector<std::string> other_names;    // "ip nat", "ip6 filter", ...
 };
+
+// The namespace's own and broadcast addresses, for explain (own namespace when empty).
+ExplainContext read_explain_context(const Target& target);
 
 // Reads the target (awf-net's own namespace when `target` is empty).
 Installed read_installed(const Target& target, const std::string& table, bool all);

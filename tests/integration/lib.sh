@@ -115,3 +115,8 @@ elapsed_ms() {
     t0=$(date +%s%N); "$@" >/dev/null 2>&1; rc=$?; t1=$(date +%s%N)
     echo "$rc $(( (t1 - t0) / 1000000 ))"
 }
+
+# explained NS FLOW: the outcome awf-net explain predicts from the table installed in NS.
+explained() {
+    "$AWF" explain --netns "$1" --json "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["flows"][0]["outcome"])'
+}

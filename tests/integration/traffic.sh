@@ -51,6 +51,7 @@ read -r rc ms < <(elapsed_ms in_agent curl -sS --max-time 5 -6 -k "https://[2001
     fail "IPv6 to the internet on 443 fails at once in block mode" "exit $rc after $ms ms"
 grep -q 'connect 2001:db8' "$state/origin.log" && fail "no IPv6 connection reached the origin" || \
     pass "no IPv6 connection reached the origin"
+expect_eq "explain agrees: IPv6 to the internet on 80 is rejected" "$(explained "$agent" 'tcp/[2001:db8:113::10]:80')" "rejected"
 after=$(counter "$agent" "deny tcp")
 [[ $after -ge $((before + 2)) ]] && pass "IPv6 denials counted by 'deny tcp'" || fail "IPv6 denials counted" "$before -> $after"
 
@@ -59,6 +60,8 @@ out=$(curl_agent -6 "http://[fd00:30::1]:8080/" 2>&1)
 expect_eq "IPv6 neighbour discovery works: allowed IPv6 gateway reached" "$out" "origin 8080"
 out=$(curl_agent "http://172.30.0.1:8080/" 2>&1)
 expect_eq "host gateway on an allowed port is reached directly" "$out" "origin 8080"
+expect_eq "explain agrees: allowed IPv6 gateway is direct" "$(explained "$agent" 'tcp/[fd00:30::1]:8080')" "direct"
+expect_eq "explain agrees: host gateway on an allowed port is direct" "$(explained "$agent" tcp/172.30.0.1:8080)" "direct"
 
 out=$(in_agent python3 "$ROOT/tests/integration/dnsq.py" 203.0.113.53 allowed.test udp 2>&1)
 expect_eq "DNS to the allowed resolver (udp)" "$out" "203.0.113.10"
@@ -67,6 +70,9 @@ expect_eq "DNS to the allowed resolver (tcp)" "$out" "203.0.113.10"
 out=$(in_agent python3 "$ROOT/tests/integration/dnsq.py" 203.0.113.10 allowed.test udp 2>&1)
 case "$out" in *PermissionError*) pass "DNS to another resolver fails with EPERM (udp)" ;;
     *) fail "DNS to another resolver fails with EPERM (udp)" "$out" ;; esac
+expect_eq "explain agrees: DNS to the allowed resolver is direct" "$(explained "$agent" udp/203.0.113.53:53)" "direct"
+expect_eq "explain agrees: DNS to another resolver is dropped (udp)" "$(explained "$agent" udp/203.0.113.10:53)" "dropped"
+expect_eq "explain agrees: DNS to another resolver is rejected (tcp)" "$(explained "$agent" tcp/203.0.113.10:53)" "rejected"
 out=$(in_agent python3 "$ROOT/tests/integration/dnsq.py" 203.0.113.10 allowed.test tcp 2>&1)
 case "$out" in *ConnectionRefused*) pass "DNS to another resolver is refused (tcp)" ;;
     *) fail "DNS to another resolver is refused (tcp)" "$out" ;; esac
@@ -90,6 +96,10 @@ curl_agent -k https://203.0.113.10/ >/dev/null 2>&1
 [[ $(squid_lines) -gt $n ]] && pass "direct HTTPS lands on Squid (logged)" || fail "direct HTTPS lands on Squid"
 expect_eq "the origin saw none of the direct attempts" "$(grep -c 'http:80 request 172.30.0.20' "$state/origin.log")" "$origin_before"
 grep -q 'tls:443 connect 172.30.0.20' "$state/origin.log" && fail "origin TLS port untouched" || pass "origin TLS port untouched"
+for port in 80 443; do
+    expect_eq "explain agrees: direct TCP $port is redirected to Squid" "$(explained "$agent" tcp/203.0.113.10:$port)" \
+        "redirected to Squid at 172.30.0.10:3128"
+done
 
 # Servers inside the sandbox: its own address and loopback bypass Squid; the host reaches it.
 in_agent python3 "$ROOT/tests/integration/origin.py" "$state/agent.log" http:80 http:8080 >/dev/null 2>&1 &
@@ -100,6 +110,8 @@ expect_eq "sandbox's own address on 80 reaches its server, not Squid" "$(curl_ag
 expect_eq "sandbox's own address on 8080 reaches its server" "$(curl_agent http://172.30.0.20:8080/ 2>&1)" "origin 8080"
 expect_eq "loopback reaches the sandbox's server" "$(curl_agent http://127.0.0.1/ 2>&1)" "origin 80"
 expect_eq "Squid saw none of them" "$(squid_lines)" "$n"
+expect_eq "explain agrees: the sandbox's own address is direct" "$(explained "$agent" tcp/172.30.0.20:80)" "direct"
+expect_eq "explain agrees: loopback is direct" "$(explained "$agent" tcp/127.0.0.1:80)" "direct"
 out=$(ip netns exec "$p-host" curl -sS --max-time 5 http://172.30.0.20:8080/ 2>&1)
 expect_eq "a server in the sandbox answers a client in the host namespace" "$out" "origin 8080"
 
@@ -122,4 +134,7 @@ read -r rc ms < <(elapsed_ms in_agent curl -sS --max-time 5 telnet://203.0.113.1
 grep -q 'raw:22 connect 172.30.0.20' "$state/origin.log" && fail "nothing reached port 22" || pass "nothing reached port 22"
 after=$(counter "$agent" "deny dangerous port")
 [[ $after -gt $before ]] && pass "'deny dangerous port' counted it" || fail "'deny dangerous port' counted it" "$before -> $after"
+out=$("$AWF" explain --netns "$agent" tcp/203.0.113.10:22)
+case "$out" in *'=>  rejected'*'rule 12 "deny dangerous port"'*'[FW_BLOCKED_DANGEROUS_PORT]'*) pass "explain agrees: port 22 is rejected by the rule whose counter moved" ;;
+    *) fail "explain agrees: port 22 is rejected by the rule whose counter moved" "$out" ;; esac
 finish
