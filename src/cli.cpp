@@ -54,6 +54,13 @@ std::string table_name(const po::variables_map& vm) {
     return policy_from_raw(raw).table;
 }
 
+// --help: prints the command's options; the caller then returns 0.
+bool printed_help(const po::variables_map& vm, const po::options_description& desc) {
+    if (!vm.count("help")) return false;
+    std::cout << desc;
+    return true;
+}
+
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
                         const std::string& command) {
     po::variables_map vm;
@@ -82,10 +89,7 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
     po::options_description all;
     all.add(desc).add(hidden);
     auto vm = parse(args, all, "apply");
-    if (vm.count("help")) {
-        std::cout << desc;
-        return 0;
-    }
+    if (printed_help(vm, desc)) return 0;
     Target target = read_target(vm);
     Policy policy = read_policy(vm, ctx.env);
     std::string format = vm.count("print") ? vm["print"].as<std::string>() : "nft";
@@ -122,10 +126,7 @@ int cmd_delete(const std::vector<std::string>& args, const Context&) {
     desc.add_options()("table", po::value<std::string>()->value_name("NAME"),
                        "table name (default awf)")("help,h", "this help");
     auto vm = parse(args, desc, "delete");
-    if (vm.count("help")) {
-        std::cout << desc;
-        return 0;
-    }
+    if (printed_help(vm, desc)) return 0;
     Target target = read_target(vm);
     if (target.empty()) throw Error(ExitCode::target, "delete", "no target: give --netns or --pid");
     std::string table = table_name(vm);
@@ -176,10 +177,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
         "table", po::value<std::string>()->value_name("NAME"),
         "table name (default awf)")("help,h", "this help");
     auto vm = parse(args, desc, "dump");
-    if (vm.count("help")) {
-        std::cout << desc;
-        return 0;
-    }
+    if (printed_help(vm, desc)) return 0;
     Target target = read_target(vm);
     std::string table = table_name(vm);
     Installed in = read_installed(target, table, vm["all"].as<bool>());
@@ -260,10 +258,7 @@ int cmd_explain(const std::vector<std::string>& args, const Context& ctx) {
     } catch (const po::error& e) {
         throw Error(ExitCode::invalid_input, "explain", e.what());
     }
-    if (vm.count("help")) {
-        std::cout << desc;
-        return 0;
-    }
+    if (printed_help(vm, desc)) return 0;
     if (!vm.count("flow")) throw Error(ExitCode::invalid_input, "explain", "no FLOW given");
     std::vector<Flow> flows;
     for (const auto& f : vm["flow"].as<std::vector<std::string>>())
@@ -331,10 +326,7 @@ int cmd_watch(const std::vector<std::string>& args, const Context&) {
         "group", po::value<unsigned>()->value_name("N"),
         "NFLOG group (default: the installed policy's)")("help,h", "this help");
     auto vm = parse(args, desc, "watch");
-    if (vm.count("help")) {
-        std::cout << desc;
-        return 0;
-    }
+    if (printed_help(vm, desc)) return 0;
     Target target = read_target(vm);
     std::string where = target.empty() ? "own namespace" : target.describe();
     uint16_t group = 0;

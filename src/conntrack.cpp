@@ -21,19 +21,10 @@ void flush_conntrack(NetlinkSocket& nf) {
     auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
     nfg->nfgen_family = AF_UNSPEC; // both IPv4 and IPv6 entries
     nfg->version = NFNETLINK_V0;
-    nf.send(nlh, nlh->nlmsg_len);
-    std::vector<char> rx;
-    if (!nf.receive(rx, 5000))
-        throw Error(ExitCode::restored, "conntrack flush", "no answer from the kernel");
-    int len = static_cast<int>(rx.size());
-    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(m, len);
-         m = mnl_nlmsg_next(m, &len)) {
-        if (m->nlmsg_type != NLMSG_ERROR) continue;
-        int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
-        if (err != 0 && err != ENOENT)
-            throw Error(ExitCode::restored, "conntrack flush", std::strerror(err));
-        return;
-    }
+    int err = nf.request(nlh);
+    // ENOENT: nothing to flush.
+    if (err != 0 && err != ENOENT)
+        throw Error(ExitCode::restored, "conntrack flush", std::strerror(err));
 }
 
 } // namespace awf

@@ -82,6 +82,19 @@ void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
     }
 }
 
+int NetlinkSocket::request(const nlmsghdr* nlh, int timeout_ms) {
+    send(nlh, nlh->nlmsg_len);
+    std::vector<char> rx;
+    if (!receive(rx, timeout_ms))
+        throw Error(ExitCode::internal, "netlink", "no answer from the kernel");
+    int len = static_cast<int>(rx.size());
+    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(m, len);
+         m = mnl_nlmsg_next(m, &len))
+        if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == nlh->nlmsg_seq)
+            return -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+    throw Error(ExitCode::internal, "netlink", "no acknowledgement from the kernel");
+}
+
 uint32_t initial_sequence() {
     return static_cast<uint32_t>(std::time(nullptr));
 }

@@ -126,26 +126,16 @@ void NflogListener::configure(uint8_t command, bool with_mode) {
         mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
         mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(1));
     }
-    sock_.send(nlh, nlh->nlmsg_len);
-    std::vector<char> rx;
-    if (!sock_.receive(rx, 5000))
-        throw Error(ExitCode::internal, "nflog", "no answer from the kernel");
-    int len = static_cast<int>(rx.size());
-    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(m, len);
-         m = mnl_nlmsg_next(m, &len)) {
-        if (m->nlmsg_type != NLMSG_ERROR) continue;
-        int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
-        // The kernel answers EPERM when another socket owns the group's instance (EBUSY only
-        // when this socket binds twice); without CAP_NET_ADMIN it is EPERM too.
-        if (err == EBUSY || err == EPERM)
-            throw Error(
-                ExitCode::target, "NFLOG group " + std::to_string(group_),
-                "already held by another listener in this namespace (ulogd, another awf-net "
-                "watch), or not permitted");
-        if (err != 0)
-            throw Error(ExitCode::internal, "NFLOG group " + std::to_string(group_),
-                        std::strerror(err));
-    }
+    int err = sock_.request(nlh);
+    // The kernel answers EPERM when another socket owns the group's instance (EBUSY only when
+    // this socket binds twice); without CAP_NET_ADMIN it is EPERM too.
+    if (err == EBUSY || err == EPERM)
+        throw Error(ExitCode::target, "NFLOG group " + std::to_string(group_),
+                    "already held by another listener in this namespace (ulogd, another awf-net "
+                    "watch), or not permitted");
+    if (err != 0)
+        throw Error(ExitCode::internal, "NFLOG group " + std::to_string(group_),
+                    std::strerror(err));
 }
 
 bool NflogListener::wait(std::vector<LogEvent>& out, int timeout_ms, uint64_t& lost) {

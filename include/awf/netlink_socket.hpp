@@ -26,6 +26,9 @@ public:
     // Receives whatever is queued, waiting up to `timeout_ms` for the first message.
     // Returns false on timeout.
     bool receive(std::vector<char>& buf, int timeout_ms);
+    // Sends one request that asked for an ack (NLM_F_ACK) and waits for the answer: 0 on
+    // success, else the errno the kernel reported.
+    int request(const nlmsghdr* nlh, int timeout_ms = 5000);
     // Raises the socket buffers for a large batch (CAP_NET_ADMIN allows forcing them).
     void set_buffers(size_t bytes);
 
