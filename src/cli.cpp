@@ -199,7 +199,11 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
                 j["policy"] = {{"summary", summary_lines(*v->inputs)},
                                {"canonical", v->inputs->canonical()}};
         }
-        if (vm["all"].as<bool>()) j["other_tables"] = in.other_names;
+        if (vm["all"].as<bool>()) {
+            j["other_tables"] = nlohmann::json::array();
+            for (const auto& t : in.others)
+                j["other_tables"].push_back(to_json(t));
+        }
         std::cout << j.dump(2) << "\n";
         return rc;
     }
@@ -226,8 +230,11 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
         }
         std::cout << to_nft_text(*in.awf, NftTextOptions{counters});
     }
-    for (const auto& n : in.other_names)
-        std::cout << "# also in this namespace: table " << n << " (nft list table " << n << ")\n";
+    for (const auto& t : in.others) {
+        std::cout << "\n# also in this namespace: table " << t.family << " " << t.name
+                  << " (not awf-net's; rules outside awf-net's vocabulary are shown raw)\n";
+        std::cout << to_nft_text(t, NftTextOptions{counters});
+    }
     if (rc)
         std::cerr << "awf-net: error: dump: table inet " << table << " in " << where
                   << " differs from its recorded policy\n";

@@ -113,13 +113,14 @@ std::vector<TableId> list_tables(NetlinkSocket& sock) {
     return out;
 }
 
-std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name) {
+std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name,
+                                        uint32_t family) {
     uint32_t seq = initial_sequence();
     std::optional<kernel::Table> table;
 
     TablePtr sel(nftnl_table_alloc());
     nftnl_table_set_str(sel.get(), NFTNL_TABLE_NAME, name.c_str());
-    auto req = request(NFT_MSG_GETTABLE, NLM_F_ACK, seq, NFPROTO_INET,
+    auto req = request(NFT_MSG_GETTABLE, NLM_F_ACK, seq, static_cast<uint16_t>(family),
                        [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, sel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         TablePtr t(nftnl_table_alloc());
@@ -138,7 +139,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     ++seq;
     ChainPtr csel(nftnl_chain_alloc());
     nftnl_chain_set_str(csel.get(), NFTNL_CHAIN_TABLE, name.c_str());
-    req = request(NFT_MSG_GETCHAIN, NLM_F_DUMP, seq, NFPROTO_INET,
+    req = request(NFT_MSG_GETCHAIN, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                   [&](nlmsghdr* n) { nftnl_chain_nlmsg_build_payload(n, csel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         ChainPtr c(nftnl_chain_alloc());
@@ -159,7 +160,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     ++seq;
     SetPtr ssel(nftnl_set_alloc());
     nftnl_set_set_str(ssel.get(), NFTNL_SET_TABLE, name.c_str());
-    req = request(NFT_MSG_GETSET, NLM_F_DUMP, seq, NFPROTO_INET,
+    req = request(NFT_MSG_GETSET, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                   [&](nlmsghdr* n) { nftnl_set_nlmsg_build_payload(n, ssel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         SetPtr s(nftnl_set_alloc());
@@ -183,7 +184,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
         SetPtr esel(nftnl_set_alloc());
         nftnl_set_set_str(esel.get(), NFTNL_SET_TABLE, name.c_str());
         nftnl_set_set_str(esel.get(), NFTNL_SET_NAME, set.name.c_str());
-        req = request(NFT_MSG_GETSETELEM, NLM_F_DUMP, seq, NFPROTO_INET,
+        req = request(NFT_MSG_GETSETELEM, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                       [&](nlmsghdr* n) { nftnl_set_elems_nlmsg_build_payload(n, esel.get()); });
         sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
             SetPtr s(nftnl_set_alloc());
@@ -213,7 +214,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     ++seq;
     RulePtr rsel(nftnl_rule_alloc());
     nftnl_rule_set_str(rsel.get(), NFTNL_RULE_TABLE, name.c_str());
-    req = request(NFT_MSG_GETRULE, NLM_F_DUMP, seq, NFPROTO_INET,
+    req = request(NFT_MSG_GETRULE, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                   [&](nlmsghdr* n) { nftnl_rule_nlmsg_build_payload(n, rsel.get()); });
     std::vector<kernel::Rule> rules;
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {

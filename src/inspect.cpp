@@ -15,25 +15,6 @@ namespace awf {
 
 namespace {
 
-std::string family_name(uint32_t f) {
-    switch (f) {
-    case NFPROTO_INET:
-        return "inet";
-    case NFPROTO_IPV4:
-        return "ip";
-    case NFPROTO_IPV6:
-        return "ip6";
-    case NFPROTO_ARP:
-        return "arp";
-    case NFPROTO_BRIDGE:
-        return "bridge";
-    case NFPROTO_NETDEV:
-        return "netdev";
-    default:
-        return std::to_string(f);
-    }
-}
-
 Installed read_here(const std::string& table, bool all) {
     NetlinkSocket nf(NETLINK_NETFILTER);
     Installed out;
@@ -42,7 +23,7 @@ Installed read_here(const std::string& table, bool all) {
     if (all)
         for (const auto& t : list_tables(nf)) {
             if (t.family == NFPROTO_INET && t.name == table) continue;
-            out.other_names.push_back(family_name(t.family) + " " + t.name);
+            if (auto k = read_table(nf, t.name, t.family)) out.others.push_back(lift(*k));
         }
     return out;
 }

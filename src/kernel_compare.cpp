@@ -89,6 +89,9 @@ const Schema& schema() {
           {NFTNL_EXPR_LIMIT_TYPE, T::u32},
           {NFTNL_EXPR_LIMIT_FLAGS, T::u32}}},
         {"reject", {{NFTNL_EXPR_REJECT_TYPE, T::u32}, {NFTNL_EXPR_REJECT_CODE, T::u8}}},
+        // iptables-nft's xtables compatibility expressions: named, never interpreted.
+        {"target", {{NFTNL_EXPR_TG_NAME, T::str}, {NFTNL_EXPR_TG_REV, T::u32}}},
+        {"match", {{NFTNL_EXPR_MT_NAME, T::str}, {NFTNL_EXPR_MT_REV, T::u32}}},
         {"fib",
          {{NFTNL_EXPR_FIB_DREG, T::u32},
           {NFTNL_EXPR_FIB_RESULT, T::u32},
@@ -132,8 +135,76 @@ std::vector<Expr> without_counters(const std::vector<Expr>& exprs) {
 
 } // namespace
 
+namespace {
+
+std::string reg(uint64_t r) {
+    return "reg " + std::to_string(r);
+}
+
+// nft --debug=netlink's spelling of the expressions operators meet most; attribute numbers for
+// the rest.
+std::optional<std::string> debug_style(const Expr& e) {
+    auto num = [&](uint16_t id) -> std::optional<uint64_t> {
+        auto* a = e.get(id);
+        return a ? std::optional<uint64_t>(a->num) : std::nullopt;
+    };
+    auto data = [&](uint16_t id) {
+        return e.get(id) ? "0x" + hex(e.get(id)->data) : std::string("?");
+    };
+    if (e.name == "payload" && num(NFTNL_EXPR_PAYLOAD_DREG)) {
+        static const char* bases[] = {"link", "network", "transport", "inner"};
+        uint64_t base = num(NFTNL_EXPR_PAYLOAD_BASE).value_or(0);
+        return "payload load " + std::to_string(num(NFTNL_EXPR_PAYLOAD_LEN).value_or(0)) + "b @ " +
+               (base < 4 ? bases[base] : "?") + " header + " +
+               std::to_string(num(NFTNL_EXPR_PAYLOAD_OFFSET).value_or(0)) + " => " +
+               reg(*num(NFTNL_EXPR_PAYLOAD_DREG));
+    }
+    if (e.name == "meta" && num(NFTNL_EXPR_META_DREG))
+        return "meta load " + std::to_string(num(NFTNL_EXPR_META_KEY).value_or(0)) + " => " +
+               reg(*num(NFTNL_EXPR_META_DREG));
+    if (e.name == "cmp") {
+        static const char* ops[] = {"eq", "neq", "lt", "lte", "gt", "gte"};
+        uint64_t op = num(NFTNL_EXPR_CMP_OP).value_or(0);
+        return std::string("cmp ") + (op < 6 ? ops[op] : "?") + " " +
+               reg(num(NFTNL_EXPR_CMP_SREG).value_or(0)) + " " + data(NFTNL_EXPR_CMP_DATA);
+    }
+    if (e.name == "lookup" && e.get(NFTNL_EXPR_LOOKUP_SET))
+        return "lookup " + reg(num(NFTNL_EXPR_LOOKUP_SREG).value_or(0)) + " set " +
+               e.get(NFTNL_EXPR_LOOKUP_SET)->str;
+    if (e.name == "counter")
+        return "counter pkts " + std::to_string(num(NFTNL_EXPR_CTR_PACKETS).value_or(0)) +
+               " bytes " + std::to_string(num(NFTNL_EXPR_CTR_BYTES).value_or(0));
+    if (e.name == "immediate" && num(NFTNL_EXPR_IMM_DREG) == 0u && num(NFTNL_EXPR_IMM_VERDICT)) {
+        switch (static_cast<int32_t>(*num(NFTNL_EXPR_IMM_VERDICT))) {
+        case 1:
+            return std::string("immediate reg 0 accept");
+        case 0:
+            return std::string("immediate reg 0 drop");
+        case NFT_CONTINUE:
+            return std::string("immediate reg 0 continue");
+        case NFT_RETURN:
+            return std::string("immediate reg 0 return");
+        case NFT_JUMP:
+            return "immediate reg 0 jump " +
+                   (e.get(NFTNL_EXPR_IMM_CHAIN) ? e.get(NFTNL_EXPR_IMM_CHAIN)->str : "?");
+        case NFT_GOTO:
+            return "immediate reg 0 goto " +
+                   (e.get(NFTNL_EXPR_IMM_CHAIN) ? e.get(NFTNL_EXPR_IMM_CHAIN)->str : "?");
+        default:
+            break;
+        }
+    }
+    if ((e.name == "target" || e.name == "match") && e.get(NFTNL_EXPR_TG_NAME))
+        return e.name + " name " + e.get(NFTNL_EXPR_TG_NAME)->str + " rev " +
+               std::to_string(num(NFTNL_EXPR_TG_REV).value_or(0));
+    return std::nullopt;
+}
+
+} // namespace
+
 std::string describe(const Expr& e) {
-    std::string s = "[" + e.name;
+    if (auto s = debug_style(e)) return "[ " + *s + " ]";
+    std::string s = "[ " + e.name;
     for (const auto& a : e.attrs) {
         s += " " + std::to_string(a.id) + "=";
         auto t = attr_type(e.name, a.id).value_or(AttrType::data);
@@ -144,7 +215,7 @@ std::string describe(const Expr& e) {
         else
             s += std::to_string(a.num);
     }
-    return s + "]";
+    return s + " ]";
 }
 
 std::string describe(const Rule& r) {

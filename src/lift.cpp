@@ -242,13 +242,13 @@ std::vector<KeyType> key_types(uint32_t key_type, uint32_t key_len) {
 
 } // namespace
 
-std::optional<model::Rule> lift_rule(const kernel::Rule& r) {
+std::optional<model::Rule> lift_rule(const kernel::Rule& r, uint32_t family) {
     auto stmts = match_exprs(r.exprs);
     if (!stmts) return std::nullopt;
     Rule rule{drop_dependencies(*stmts), comment_of(r.udata), {}};
     // Exact or nothing: lowering the lifted rule must give back what the kernel holds.
     std::vector<Expr> again;
-    for (const auto& e : lower_rule(rule))
+    for (const auto& e : lower_rule(rule, family))
         again.push_back(kernel::as_kernel_reports(e));
     auto strip = [](std::vector<Expr> v) {
         for (auto& e : v)
@@ -313,19 +313,60 @@ model::Set lift_set(const kernel::Set& ks) {
 model::Table lift(const kernel::Table& k) {
     Table t;
     t.name = k.name;
+    switch (k.family) {
+    case NFPROTO_IPV4:
+        t.family = "ip";
+        break;
+    case NFPROTO_IPV6:
+        t.family = "ip6";
+        break;
+    case NFPROTO_ARP:
+        t.family = "arp";
+        break;
+    case NFPROTO_BRIDGE:
+        t.family = "bridge";
+        break;
+    case NFPROTO_NETDEV:
+        t.family = "netdev";
+        break;
+    default:
+        t.family = "inet";
+    }
     t.comment = comment_of(k.udata);
     for (const auto& s : k.sets)
         t.sets.push_back(lift_set(s));
     for (const auto& c : k.chains) {
         Chain ch;
         ch.name = c.name;
-        ch.type = c.type == "nat" ? ChainType::nat : ChainType::filter;
-        ch.hook = c.hooknum == NF_INET_LOCAL_IN ? Hook::input : Hook::output;
+        ch.type = c.type == "nat"     ? ChainType::nat
+                  : c.type == "route" ? ChainType::route
+                                      : ChainType::filter;
+        if (c.type.empty()) {
+            ch.hook = Hook::none; // a regular chain, reached by jump or goto
+        } else {
+            switch (c.hooknum) {
+            case NF_INET_PRE_ROUTING:
+                ch.hook = Hook::prerouting;
+                break;
+            case NF_INET_LOCAL_IN:
+                ch.hook = Hook::input;
+                break;
+            case NF_INET_FORWARD:
+                ch.hook = Hook::forward;
+                break;
+            case NF_INET_LOCAL_OUT:
+                ch.hook = Hook::output;
+                break;
+            default:
+                ch.hook = Hook::postrouting;
+                break;
+            }
+        }
         ch.priority = c.priority;
         ch.policy = c.policy == NF_ACCEPT ? VerdictCode::accept : VerdictCode::drop;
         for (const auto& r : k.rules) {
             if (r.chain != c.name) continue;
-            if (auto lifted = lift_rule(r)) {
+            if (auto lifted = lift_rule(r, k.family)) {
                 // Counters carry the kernel's values.
                 size_t ci = 0;
                 std::vector<const Expr*> counters;

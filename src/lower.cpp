@@ -312,9 +312,11 @@ bool all_zero(const Bytes& b) {
 
 } // namespace
 
-std::vector<Expr> lower_rule(const model::Rule& rule) {
+std::vector<Expr> lower_rule(const model::Rule& rule, uint32_t family) {
     std::vector<Expr> out;
     Context ctx;
+    if (family == NFPROTO_IPV4 || family == NFPROTO_IPV6)
+        ctx.nfproto = static_cast<uint8_t>(family);
     for (const auto& s : rule.stmts)
         std::visit(StmtLowering{out, ctx}, s);
     return out;
@@ -399,6 +401,8 @@ kernel::Table lower(const model::Table& t) {
         kc.name = c.name;
         kc.type = c.type == model::ChainType::nat ? "nat" : "filter";
         kc.hooknum = c.hook == model::Hook::output ? NF_INET_LOCAL_OUT : NF_INET_LOCAL_IN;
+        if (c.hook != model::Hook::output && c.hook != model::Hook::input)
+            throw std::logic_error("the planner only makes input and output chains");
         kc.priority = c.priority;
         kc.policy = c.policy == model::VerdictCode::accept ? NF_ACCEPT : NF_DROP;
         k.chains.push_back(kc);

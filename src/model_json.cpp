@@ -22,7 +22,7 @@ std::string hex(const model::Bytes& b) {
 
 json to_json(const model::Table& t) {
     json j;
-    j["family"] = "inet";
+    j["family"] = t.family;
     j["name"] = t.name;
     j["comment"] = t.comment;
     j["sets"] = json::array();
@@ -48,7 +48,9 @@ json to_json(const model::Table& t) {
         json jc;
         jc["name"] = c.name;
         jc["type"] = c.type == model::ChainType::nat ? "nat" : "filter";
-        jc["hook"] = c.hook == model::Hook::output ? "output" : "input";
+        static const char* hooks[] = {"input",   "output",      "prerouting",
+                                      "forward", "postrouting", ""};
+        jc["hook"] = hooks[static_cast<int>(c.hook)];
         jc["priority"] = c.priority;
         jc["policy"] = c.policy == model::VerdictCode::accept ? "accept" : "drop";
         jc["rules"] = json::array();

@@ -92,9 +92,32 @@ std::string scalar(Field f, uint32_t v) {
             if (v & bit) s += (s.empty() ? "" : ",") + std::string(name);
         return s;
     }
+    case Field::ip_saddr:
+    case Field::ip_daddr:
+        return IpAddr::v4(static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                          static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v))
+            .str();
     default:
         return std::to_string(v);
     }
+}
+
+const char* hook_name(Hook h) {
+    switch (h) {
+    case Hook::input:
+        return "input";
+    case Hook::output:
+        return "output";
+    case Hook::prerouting:
+        return "prerouting";
+    case Hook::forward:
+        return "forward";
+    case Hook::postrouting:
+        return "postrouting";
+    case Hook::none:
+        return "";
+    }
+    return "";
 }
 
 std::string key_type_name(KeyType t) {
@@ -227,9 +250,14 @@ std::string rule_text(const Rule& r, const NftTextOptions& opts) {
 
 std::string to_nft_text(const Table& t, const NftTextOptions& opts) {
     std::ostringstream o;
-    o << "table inet " << t.name << " {\n";
+    o << "table " << t.family << " " << t.name << " {\n";
     if (!t.comment.empty()) o << "\tcomment " << quote(t.comment) << "\n";
     for (const auto& s : t.sets) {
+        if (s.key.empty()) { // a key type outside this model (a foreign table's)
+            o << "\n\t# set " << s.name << ": not decoded (nft list set " << t.family << " "
+              << t.name << " " << s.name << ")\n";
+            continue;
+        }
         o << "\n\tset " << s.name << " {\n\t\ttype ";
         for (size_t i = 0; i < s.key.size(); ++i)
             o << (i ? " . " : "") << key_type_name(s.key[i]);
@@ -245,9 +273,13 @@ std::string to_nft_text(const Table& t, const NftTextOptions& opts) {
     }
     for (const auto& c : t.chains) {
         o << "\n\tchain " << c.name << " {\n";
-        o << "\t\ttype " << (c.type == ChainType::nat ? "nat" : "filter") << " hook "
-          << (c.hook == Hook::output ? "output" : "input") << " priority " << c.priority
-          << "; policy " << (c.policy == VerdictCode::accept ? "accept" : "drop") << ";\n";
+        if (c.hook != Hook::none)
+            o << "\t\ttype "
+              << (c.type == ChainType::nat     ? "nat"
+                  : c.type == ChainType::route ? "route"
+                                               : "filter")
+              << " hook " << hook_name(c.hook) << " priority " << c.priority << "; policy "
+              << (c.policy == VerdictCode::accept ? "accept" : "drop") << ";\n";
         for (const auto& r : c.rules)
             o << "\t\t" << rule_text(r, opts) << "\n";
         o << "\t}\n";

@@ -15,7 +15,8 @@ namespace awf {
 // The ruleset generation: read before deciding, handed to the batch (see Batch).
 uint32_t read_generation(NetlinkSocket& sock);
 
-std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name);
+std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name,
+                                        uint32_t family = 1 /* NFPROTO_INET */);
 
 struct TableId {
     uint32_t family;

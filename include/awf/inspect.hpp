@@ -15,7 +15,8 @@ namespace awf {
 struct Installed {
     std::optional<kernel::Table> awf_kernel; // awf-net's table as the kernel holds it
     std::optional<model::Table> awf;         // the same, lifted, with counters
-    std::vector<std::string> other_names;    // "ip nat", "ip6 filter", ...
+    std::vector<model::Table> others;        // with --all: every other table, decoded as far as the
+                                             // model reaches (raw rules beyond that)
 };
 
 // The namespace's own and broadcast addresses, for explain (own namespace when empty).

@@ -11,6 +11,6 @@ namespace awf {
 model::Table lift(const kernel::Table& table);
 model::Set lift_set(const kernel::Set& set);
 // nullopt when the expressions are not in awf-net's vocabulary.
-std::optional<model::Rule> lift_rule(const kernel::Rule& rule);
+std::optional<model::Rule> lift_rule(const kernel::Rule& rule, uint32_t family = 1 /* inet */);
 
 } // namespace awf

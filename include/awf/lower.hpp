@@ -10,7 +10,8 @@ namespace awf {
 kernel::Table lower(const model::Table& table);
 
 // Pieces exposed for tests and for the decoder's reverse mapping.
-std::vector<kernel::Expr> lower_rule(const model::Rule& rule);
+// `family`: the table's (NFPROTO_*); in an ip or ip6 table nft inserts no nfproto dependency.
+std::vector<kernel::Expr> lower_rule(const model::Rule& rule, uint32_t family = 1 /* inet */);
 std::vector<kernel::Elem> lower_elements(const model::Set& set);
 kernel::Bytes table_userdata(const std::string& comment);
 

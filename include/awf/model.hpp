@@ -99,8 +99,9 @@ struct Set {
     bool operator==(const Set&) const = default;
 };
 
-enum class ChainType { filter, nat };
-enum class Hook { input, output };
+enum class ChainType { filter, nat, route };
+// awf-net's own chains use input and output; the rest appear in foreign tables (dump --all).
+enum class Hook { input, output, prerouting, forward, postrouting, none };
 
 struct Chain {
     std::string name;
@@ -113,6 +114,7 @@ struct Chain {
 };
 
 struct Table {
+    std::string family = "inet";
     std::string name;
     std::string comment; // "awf-net VERSION sha256:DIGEST": the userdata of policy.md
     std::vector<Set> sets;

@@ -87,7 +87,7 @@ TEST(Lower, IntervalFromZeroHasNoLeadingEndElement) {
 TEST(Lower, ConcatenatedIntervalsCarryPaddedKeyEnds) {
     Set s{"p", {KeyType::ipv4_addr, KeyType::inet_service}, true, {}};
     s.elements.push_back({field_of(*IpAddr::parse("172.30.0.30")), field_of_port(10000, 10004)});
-    auto k = lower(Table{"t", "", {s}, {}});
+    auto k = lower(Table{"inet", "t", "", {s}, {}});
     const auto& ks = k.sets.at(0);
     EXPECT_EQ(ks.flags, static_cast<uint32_t>(NFT_SET_INTERVAL | NFT_SET_CONCAT));
     EXPECT_EQ(ks.key_len, 8u);
@@ -116,7 +116,7 @@ TEST(KernelCompare, CountersAndKernelFilledAttributesDoNotMakeADifference) {
            {},
            {}};
     kernel::Table want = lower(Table{
-        "t", "", {}, {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
+        "inet", "t", "", {}, {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
     kernel::Table have = want;
     for (auto& e : have.rules[0].exprs)
         e = kernel::as_kernel_reports(e);
