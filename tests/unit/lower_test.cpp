@@ -115,8 +115,12 @@ TEST(KernelCompare, CountersAndKernelFilledAttributesDoNotMakeADifference) {
             Dnat{*IpAddr::parse("172.30.0.10"), 3128}},
            {},
            {}};
-    kernel::Table want = lower(Table{
-        "inet", "t", "", {}, {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
+    kernel::Table want =
+        lower(Table{"inet",
+                    "t",
+                    "",
+                    {},
+                    {Chain{"c", ChainType::nat, Hook::output, -99, VerdictCode::accept, {r}}}});
     kernel::Table have = want;
     for (auto& e : have.rules[0].exprs)
         e = kernel::as_kernel_reports(e);

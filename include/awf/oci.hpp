@@ -1,0 +1,36 @@
+// The OCI side of `awf-net oci-hook`: the container state a runtime writes on the hook's
+// standard input, and what the bundle's config.json says about the container. Pure parsing;
+// every bad input is an awf::Error (exit 2) naming the field.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace awf {
+
+inline constexpr const char* kConfigAnnotation = "io.github.awf-net.config";
+
+struct OciState {
+    std::string id;
+    std::string status;
+    int pid = 0;
+    std::string bundle;
+    std::optional<std::string> config_file; // the io.github.awf-net.config annotation
+};
+
+OciState parse_oci_state(const std::string& json);
+
+struct OciBundle {
+    std::vector<std::string> capabilities; // union of every capability set of the process
+    std::string hosts_file;                // the /etc/hosts mount's source, else the rootfs'
+    bool own_network_namespace = false;    // linux.namespaces has a network entry
+};
+
+// `config_json` is the text of BUNDLE/config.json.
+OciBundle parse_oci_bundle(const std::string& config_json, const std::string& bundle_dir);
+
+// Capabilities that let a process around the IP hooks (raw frames) or the policy itself.
+std::vector<std::string> refused_capabilities(const OciBundle& b);
+
+} // namespace awf

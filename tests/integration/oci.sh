@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# oci-hook with real runtimes from Debian (runc, crun): a busybox bundle whose network namespace
+# is the testbed's sandbox, the hook at createRuntime. The container starts with the policy in
+# force, or does not start at all.
+source "$(dirname "$0")/lib.sh"
+
+p=$(new_prefix)
+testbed_up "$p" || { fail "testbed up"; finish; exit 1; }
+agent=$p-agent
+bundles=$(mktemp -d)
+CLEANUP_DIRS_OCI=$bundles
+trap 'rm -rf "$CLEANUP_DIRS_OCI"; cleanup' EXIT
+
+# make_bundle NAME HOOK-ARGS-JSON [EDIT-PYTHON]: a busybox bundle joined to the sandbox namespace.
+make_bundle() {
+    local b=$bundles/$1
+    mkdir -p "$b/rootfs/bin" "$b/rootfs/etc" "$b/rootfs/proc" "$b/rootfs/sys" "$b/rootfs/dev" "$b/rootfs/tmp"
+    cp /bin/busybox "$b/rootfs/bin/"
+    for a in sh wget nc cat echo id sleep; do ln -s busybox "$b/rootfs/bin/$a"; done
+    printf '127.0.0.1 localhost\n172.17.0.1 host.docker.internal\n' > "$b/rootfs/etc/hosts"
+    (cd "$b" && runc spec)
+    python3 - "$b" "$AWF" "$agent" "$2" "${3:-}" <<'PY'
+import json, sys
+b, awf, ns, hook_args, edit = sys.argv[1:6]
+c = json.load(open(b + "/config.json"))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c",
+    "echo started > /tmp/marker; wget -q -O- -Y on http://allowed.test/; echo proxy=$?; "
+    "wget -q -O- -Y off http://203.0.113.10/ 2>&1; echo direct=$?; "
+    "nc -w 2 203.0.113.10 22 </dev/null 2>&1; echo ssh=$?"]
+c["process"]["env"].append("http_proxy=http://172.30.0.10:3128")
+for n in c["linux"]["namespaces"]:
+    if n["type"] == "network":
+        n["path"] = "/run/netns/" + ns
+c["hooks"] = {"createRuntime": [{"path": awf, "args": ["awf-net", "oci-hook"] + json.loads(hook_args)}]}
+if edit:
+    exec(edit)
+json.dump(c, open(b + "/config.json", "w"), indent=1)
+PY
+}
+
+# crun refuses this machine's hybrid cgroup layout (cgroup2 mounted at /sys/fs/cgroup/unified
+# beside the v1 controllers). In a private mount namespace without that mount it sees plain v1;
+# the machine's own mounts are untouched.
+crun_private() {
+    unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec timeout 60 crun "$@"' crun "$@"
+}
+runc_bounded() { timeout 60 runc "$@"; }
+runtime_cmd() { [[ $1 == crun ]] && echo crun_private || echo runc_bounded; }
+
+for runtime in runc crun; do
+    command -v $runtime >/dev/null || { fail "$runtime is installed"; continue; }
+    "$AWF" delete --netns "$agent" >/dev/null
+    make_bundle "$runtime-ok" '[]'
+    rt=$(runtime_cmd $runtime)
+    out=$($rt run -b "$bundles/$runtime-ok" "$p-$runtime-ok" 2>&1); rc=$?
+    expect_eq "$runtime: the container runs with the hook" "$rc" 0
+    case "$out" in *"origin 80"*"proxy=0"*) pass "$runtime: inside, a proxy-aware request through Squid works" ;;
+        *) fail "$runtime: inside, a proxy-aware request through Squid works" "$out" ;; esac
+    case "$out" in *"400 Bad Request"*"direct=1"*) pass "$runtime: inside, a direct request lands on Squid (400)" ;;
+        *) fail "$runtime: inside, a direct request lands on Squid (400)" "$out" ;; esac
+    case "$out" in *"Connection refused"*"ssh=1"*) pass "$runtime: inside, SSH to the internet is refused" ;;
+        *) fail "$runtime: inside, SSH to the internet is refused" "$out" ;; esac
+    expect_exit "$runtime: from outside, dump verifies the installed policy" 0 "$AWF" dump --netns "$agent"
+    $rt delete -f "$p-$runtime-ok" >/dev/null 2>&1
+done
+
+# A broken hook configuration: the container does not start, and nothing is installed.
+"$AWF" delete --netns "$agent" >/dev/null
+make_bundle bad-policy '["--allow-host-ports", "080"]'
+out=$(timeout 60 runc run -b "$bundles/bad-policy" "$p-bad" 2>&1); rc=$?
+[[ $rc -ne 0 ]] && pass "runc: a bad policy in the hook stops the container" || fail "runc: a bad policy in the hook stops the container"
+# runc quotes the hook's stderr in its own message (escaping the quotes).
+case "$out" in *'awf-net: error: --allow-host-ports: '*'080'*': leading zero'*) pass "runc: the hook's one-line error reaches the operator" ;;
+    *) fail "runc: the hook's one-line error reaches the operator" "$out" ;; esac
+[[ ! -e "$bundles/bad-policy/rootfs/tmp/marker" ]] && pass "runc: the container process never ran" || fail "runc: the container process never ran"
+expect_eq "runc: nothing installed after a refused hook" "$(ip netns exec "$agent" nft list tables | grep -c 'inet awf')" 0
+runc delete -f "$p-bad" >/dev/null 2>&1
+
+# Capabilities that bypass the IP hooks: refused unless --allow-caps.
+make_bundle raw-caps '[]' 'c["process"]["capabilities"]["bounding"].append("CAP_NET_RAW"); c["process"]["capabilities"]["effective"].append("CAP_NET_RAW")'
+out=$(timeout 60 runc run -b "$bundles/raw-caps" "$p-raw" 2>&1); rc=$?
+[[ $rc -ne 0 && ! -e "$bundles/raw-caps/rootfs/tmp/marker" ]] && pass "runc: a container keeping CAP_NET_RAW is refused" || \
+    fail "runc: a container keeping CAP_NET_RAW is refused" "$out"
+case "$out" in *"keeps capabilities that bypass or change the policy"*"CAP_NET_RAW"*) pass "runc: the refusal names the capability" ;;
+    *) fail "runc: the refusal names the capability" "$out" ;; esac
+runc delete -f "$p-raw" >/dev/null 2>&1
+make_bundle raw-allowed '["--allow-caps"]' 'c["process"]["capabilities"]["bounding"].append("CAP_NET_RAW")'
+timeout 60 runc run -b "$bundles/raw-allowed" "$p-rawok" >/dev/null 2>&1
+expect_eq "runc: --allow-caps accepts it" "$?" 0
+runc delete -f "$p-rawok" >/dev/null 2>&1
+
+# The config file named by the annotation, with the hook's flags winning.
+conf=$bundles/agent.conf
+printf 'allow-host-ports = 8443\nblocked-action = drop\n' > "$conf"
+make_bundle annotated '["--blocked-action", "reject"]' "c.setdefault('annotations', {})['io.github.awf-net.config'] = '$conf'"
+timeout 60 runc run -b "$bundles/annotated" "$p-ann" >/dev/null 2>&1
+expect_eq "runc: a container with the config annotation starts" "$?" 0
+out=$("$AWF" dump --netns "$agent")
+case "$out" in *"redirected TCP ports 80,443,8443"*"blocked action reject"*) pass "runc: the annotation's config file applies, flags win" ;;
+    *) fail "runc: the annotation's config file applies, flags win" "$(echo "$out" | head -9)" ;; esac
+runc delete -f "$p-ann" >/dev/null 2>&1
+
+# A container without its own network namespace shares the runtime's: the hook refuses to
+# firewall it. The runtime itself runs inside a throwaway namespace, so even a regression here
+# could never touch the machine's own.
+host_ns=$p-hostlike
+make_ns "$host_ns"
+make_bundle shared-netns '[]' 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
+# nsenter switches only the network namespace (ip netns exec would remount /sys, losing cgroups).
+out=$(nsenter --net="/run/netns/$host_ns" timeout 60 runc run -b "$bundles/shared-netns" "$p-shared" 2>&1); rc=$?
+[[ $rc -ne 0 ]] && pass "runc: a container sharing the runtime's network namespace is refused" || fail "runc: shared namespace refused" "$out"
+case "$out" in *"shares awf-net's own network namespace"*) pass "runc: and the hook says why" ;; *) fail "runc: and the hook says why" "$out" ;; esac
+expect_eq "runc: that namespace got no policy" "$(ip netns exec "$host_ns" nft list tables | grep -c awf)" 0
+runc delete -f "$p-shared" >/dev/null 2>&1
+
+# Bad standard input, each failing closed with one line.
+expect_exit "oci-hook: empty stdin is exit 2" 2 sh -c "printf '' | '$AWF' oci-hook"
+expect_exit "oci-hook: non-JSON stdin is exit 2" 2 sh -c "echo hello | '$AWF' oci-hook"
+expect_exit "oci-hook: a pid that is gone is exit 3" 3 sh -c "echo '{\"status\":\"creating\",\"pid\":4000000,\"bundle\":\"/nonexistent\"}' | '$AWF' oci-hook"
+expect_exit "oci-hook: an unreadable bundle is exit 2" 2 sh -c "echo '{\"status\":\"creating\",\"pid\":$$,\"bundle\":\"/nonexistent\"}' | '$AWF' oci-hook"
+expect_exit "oci-hook: a stopped container is exit 2" 2 sh -c "echo '{\"status\":\"stopped\",\"pid\":$$,\"bundle\":\"/b\"}' | '$AWF' oci-hook"
+finish

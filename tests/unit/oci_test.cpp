@@ -1,0 +1,84 @@
+// oci-hook input: every kind of bad state or bundle fails closed with the field named.
+#include "awf/error.hpp"
+#include "awf/oci.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace awf;
+
+namespace {
+
+std::string error_of(const std::string& state) {
+    try {
+        parse_oci_state(state);
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ExitCode::invalid_input);
+        return e.what();
+    }
+    ADD_FAILURE() << "accepted " << state;
+    return {};
+}
+
+} // namespace
+
+TEST(OciState, ReadsTheFieldsAndTheConfigAnnotation) {
+    auto s = parse_oci_state(R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":4242,
+        "bundle":"/run/b","annotations":{"io.github.awf-net.config":"/etc/awf/agent.conf"}})");
+    EXPECT_EQ(s.id, "c1");
+    EXPECT_EQ(s.pid, 4242);
+    EXPECT_EQ(s.bundle, "/run/b");
+    EXPECT_EQ(s.config_file, std::optional<std::string>("/etc/awf/agent.conf"));
+    EXPECT_FALSE(parse_oci_state(R"({"status":"created","pid":1,"bundle":"/b"})").config_file);
+}
+
+TEST(OciState, BadInputFailsClosedNamingTheField) {
+    EXPECT_EQ(error_of(""), "OCI state: \"\": empty");
+    EXPECT_EQ(error_of("not json"), "OCI state: \"not json\": not JSON");
+    EXPECT_EQ(error_of("[1,2]"), "OCI state: \"[1,2]\": not a JSON object");
+    EXPECT_EQ(error_of(R"({"status":"creating","bundle":"/b"})"), "OCI state.pid: \"\": missing");
+    EXPECT_EQ(error_of(R"({"status":"creating","pid":"12","bundle":"/b"})"),
+              "OCI state.pid: \"\"12\"\": not a process id");
+    EXPECT_EQ(error_of(R"({"status":"creating","pid":-3,"bundle":"/b"})"),
+              "OCI state.pid: \"-3\": not a process id");
+    EXPECT_EQ(error_of(R"({"status":"creating","pid":1.5,"bundle":"/b"})"),
+              "OCI state.pid: \"1.5\": not a process id");
+    EXPECT_EQ(error_of(R"({"status":"running","pid":12,"bundle":"/b"})"),
+              "OCI state.status: \"running\": expected creating or created");
+    EXPECT_EQ(error_of(R"({"pid":12,"bundle":"/b"})"), "OCI state.status: \"\": missing");
+    EXPECT_EQ(error_of(R"({"status":"creating","pid":12})"), "OCI state.bundle: \"\": missing");
+    EXPECT_EQ(error_of(R"({"status":"creating","pid":12,"bundle":"relative"})"),
+              "OCI state.bundle: \"relative\": not an absolute path");
+    EXPECT_EQ(
+        error_of(
+            R"({"status":"creating","pid":12,"bundle":"/b","annotations":{"io.github.awf-net.config":""}})"),
+        "annotation io.github.awf-net.config: \"\"\"\": not a file name");
+}
+
+TEST(OciBundle, HostsFileComesFromTheEtcHostsMountElseTheRootfs) {
+    auto b = parse_oci_bundle(
+        R"({"root":{"path":"rootfs"},"mounts":[{"destination":"/proc","source":"proc"},
+        {"destination":"/etc/hosts","source":"/var/lib/c/hosts"}]})",
+        "/run/b");
+    EXPECT_EQ(b.hosts_file, "/var/lib/c/hosts");
+    EXPECT_EQ(parse_oci_bundle(R"({"root":{"path":"rootfs"}})", "/run/b").hosts_file,
+              "/run/b/rootfs/etc/hosts");
+    EXPECT_EQ(parse_oci_bundle(R"({"root":{"path":"/abs/root"}})", "/run/b").hosts_file,
+              "/abs/root/etc/hosts");
+}
+
+TEST(OciBundle, CapabilitiesThatBypassThePolicyAreFound) {
+    auto b = parse_oci_bundle(R"({"process":{"capabilities":{"bounding":["CAP_KILL","CAP_NET_RAW"],
+        "effective":["CAP_SYS_ADMIN"],"ambient":["CAP_NET_ADMIN"]}},"linux":{"namespaces":[{"type":"network"}]}})",
+                              "/b");
+    EXPECT_EQ(refused_capabilities(b),
+              (std::vector<std::string>{"CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"}));
+    EXPECT_TRUE(b.own_network_namespace);
+    auto safe = parse_oci_bundle(
+        R"({"process":{"capabilities":{"bounding":["CAP_KILL","CAP_NET_BIND_SERVICE"]}}})", "/b");
+    EXPECT_TRUE(refused_capabilities(safe).empty());
+    EXPECT_FALSE(safe.own_network_namespace);
+    EXPECT_THROW(parse_oci_bundle("{", "/b"), Error);
+    EXPECT_THROW(
+        parse_oci_bundle(R"({"process":{"capabilities":{"bounding":"CAP_NET_RAW"}}})", "/b"),
+        Error);
+}
