@@ -57,6 +57,12 @@ OciState parse_oci_state(const std::string& text) {
                                   "not a file name");
             s.config_file = c->get<std::string>();
         }
+        // The hook file selects on either annotation with any value; a value that is not
+        // "true" must not silently leave the container unprotected, nor be ignored.
+        if (auto e = a->find(kEnableAnnotation);
+            e != a->end() && (!e->is_string() || e->get<std::string>() != "true"))
+            throw input_error(std::string("annotation ") + kEnableAnnotation, e->dump(),
+                              "expected true (remove the annotation to run without awf-net)");
     }
     return s;
 }

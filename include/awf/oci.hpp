@@ -10,6 +10,8 @@
 namespace awf {
 
 inline constexpr const char* kConfigAnnotation = "io.github.awf-net.config";
+// Selects the hook with the policy given to the hook alone (rules/awf-net.json); "true" only.
+inline constexpr const char* kEnableAnnotation = "io.github.awf-net.enable";
 
 struct OciState {
     std::string id;
