@@ -5,7 +5,11 @@ HTTP ports answer a short page naming the port; TLS ports do the same over a thr
 self-signed certificate; raw ports accept and record whatever arrives. Every connection and
 every received line is appended to LOG, which the tests read to prove what did (not) arrive.
 
-usage: origin.py LOG [http:PORT | tls:PORT:CERT:KEY | raw:PORT]... [--bind ADDR]...
+usage: origin.py LOG [http:PORT | tls:PORT:CERT:KEY | raw:PORT | udp:PORT | rawip:PROTO]...
+                 [--bind ADDR]...
+
+GET /big/N answers N bytes (a long download); udp ports and raw IP protocols (a capture of
+ICMP, SCTP, GRE, ...) record what arrives.
 """
 import socket
 import ssl
@@ -42,6 +46,18 @@ def serve_conn(kind, port, conn, peer, log, ctx):
             buf += chunk
         request = buf.split(b"\r\n", 1)[0].decode(errors="replace")
         record(log, f"{kind}:{port} request {peer[0]} {request}")
+        parts = request.split(" ")
+        if len(parts) > 1 and parts[1].startswith("/big/"):
+            size = int(parts[1][5:])
+            conn.settimeout(120)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                         + f"Connection: close\r\nContent-Length: {size}\r\n\r\n".encode())
+            chunk = b"x" * 65536
+            while size > 0:
+                conn.sendall(chunk[:min(size, len(chunk))])
+                size -= min(size, len(chunk))
+            record(log, f"{kind}:{port} sent {peer[0]} {parts[1]}")
+            return
         body = f"origin {port}\n".encode()
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                      + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
@@ -68,6 +84,24 @@ def accept_loop(kind, port, s, log, ctx):
         threading.Thread(target=serve_conn, args=(kind, port, conn, peer, log, ctx), daemon=True).start()
 
 
+def datagram_loop(kind, port, s, log):
+    while True:
+        data, peer = s.recvfrom(65535)
+        record(log, f"{kind}:{port} data {peer[0]} {len(data)}")
+
+
+def bind_datagram(kind, num, bind):
+    fam = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    if kind == "udp":
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((bind, num))
+    else:  # rawip: every packet of that IP protocol addressed to this host
+        s = socket.socket(fam, socket.SOCK_RAW, num)
+    return s
+
+
 def main():
     log = sys.argv[1]
     binds, specs = [], []
@@ -90,6 +124,14 @@ def main():
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(parts[2], parts[3])
         for b in binds:
+            if kind in ("udp", "rawip"):
+                if kind == "rawip" and b not in ("0.0.0.0", "::"):
+                    continue
+                s = bind_datagram(kind, port, b)
+                t = threading.Thread(target=datagram_loop, args=(kind, port, s, log), daemon=True)
+                t.start()
+                threads.append(t)
+                continue
             # Bound before "ready" is logged, so a test that waits for it never races a bind.
             s = bind_socket(port, b)
             t = threading.Thread(target=accept_loop, args=(kind, port, s, log, ctx), daemon=True)
