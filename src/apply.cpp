@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <libnftnl/expr.h>
@@ -93,8 +94,14 @@ namespace {
 
 // One attempt of the transaction; throws GenerationChanged when someone else changed the
 // ruleset between our read and our commit.
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
 ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
-                               const kernel::Table& want, const ApplyOptions& opts, int attempt) {
+                               const kernel::Table& want, const ApplyOptions& opts, int attempt,
+                               ApplyTimings& timings) {
     uint32_t generation = read_generation(nf);
     std::optional<kernel::Table> previous = read_table(nf, want.name);
     if (attempt <= opts.concurrent_changes) {
@@ -105,7 +112,13 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
         commit(nf, encode_delete(other.name, initial_sequence()));
     }
     if (previous && kernel::compare(want, *previous).empty()) return ApplyResult::Action::unchanged;
-    commit(nf, encode_replace(want, initial_sequence(), generation));
+    auto t0 = Clock::now();
+    Batch batch = encode_replace(want, initial_sequence(), generation, previous.has_value());
+    timings.plan_ms += ms_since(t0);
+    t0 = Clock::now();
+    commit(nf, batch);
+    timings.commit_ms = ms_since(t0);
+    t0 = Clock::now();
 
     auto restore = [&](const std::string& step, const std::string& why) {
         if (previous)
@@ -122,6 +135,7 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
     if (installed && diffs.empty() && lift(*installed) != planned)
         diffs.push_back("the decoded table does not lift back to the planned model");
     if (opts.fail_readback) diffs.insert(diffs.begin(), "test-only read-back failure");
+    timings.verify_ms = ms_since(t0);
     if (!diffs.empty()) restore("read-back of table inet " + want.name, diffs.front());
     if (!previous) {
         try {
@@ -135,37 +149,44 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
 
 } // namespace
 
-ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyOptions& opts) {
+ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
+                     const ApplyOptions& opts) {
+    auto start = Clock::now();
+    ApplyResult result;
     model::Table planned = plan(policy);
     kernel::Table want = lower(planned);
     if (opts.inject_invalid_object) inject_invalid_object(want);
-
-    NamespaceHandle ns = NamespaceHandle::open(target);
-    NamespaceScope in(ns);
-    NetlinkSocket nf(NETLINK_NETFILTER);
-    ApplyResult result;
-    const std::string where = "table inet " + want.name + " in " + target.describe();
+    result.timings.plan_ms = ms_since(start);
 
     // A concurrent writer (another awf-net, an operator's nft) makes the kernel refuse our
     // batch; decide again on a fresh read, a bounded number of times.
     constexpr int kAttempts = 5;
     for (int attempt = 1;; ++attempt) {
         try {
-            result.action = apply_once(nf, planned, want, opts, attempt);
+            result.action = apply_once(nf, planned, want, opts, attempt, result.timings);
             break;
         } catch (const GenerationChanged& e) {
             if (attempt == kAttempts) throw Error(ExitCode::kernel_refused, where, e.reason());
         }
     }
     if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
+    result.timings.total_ms = ms_since(start);
 
     static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
-    result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where +
-                     " (sha256:" + derive(policy).digest().substr(0, 12) + ", " +
+    result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where + " (" +
+                     planned.comment.substr(planned.comment.find("sha256:"), 19) + ", " +
                      std::to_string(want.chains.size()) + " chains, " +
                      std::to_string(want.sets.size()) + " sets, " +
                      std::to_string(count_rules(want)) + " rules)";
     return result;
+}
+
+ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyOptions& opts) {
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    return apply_on(nf, policy, "table inet " + policy.policy.table + " in " + target.describe(),
+                    opts);
 }
 
 bool remove_table(const std::string& table, const Target& target) {

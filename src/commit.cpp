@@ -93,18 +93,18 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
     for (const auto& o : batch.objects())
         pending.insert(o.seq);
     std::vector<Refusal> refused;
-    std::vector<char> buf;
     // Every message asked for an ack, so the kernel answers each one, refused or not. After a
     // refusal it may stop answering (the batch is aborted): wait briefly, then stop.
     while (!pending.empty()) {
-        if (!sock.receive(buf, refused.empty() ? 10000 : 50)) {
+        auto buf = sock.receive(refused.empty() ? 10000 : 50);
+        if (!buf) {
             if (refused.empty())
                 throw Error(ExitCode::internal, "netlink",
                             "no answer from the kernel to the batch");
             break;
         }
-        int len = static_cast<int>(buf.size());
-        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+        int len = static_cast<int>(buf->size());
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf->data()); mnl_nlmsg_ok(nlh, len);
              nlh = mnl_nlmsg_next(nlh, &len)) {
             if (nlh->nlmsg_type != NLMSG_ERROR) continue;
             auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));

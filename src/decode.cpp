@@ -6,6 +6,7 @@
 // glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
 #include <netinet/in.h>
 
+#include <array>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -33,11 +34,11 @@ kernel::Bytes bytes_of(const void* p, uint32_t len) {
 template <typename Fill>
 std::vector<char> request(uint16_t type, uint16_t flags, uint32_t seq, uint16_t family,
                           Fill&& fill) {
-    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, family, flags, seq);
+    // Built in place (libmnl writes every byte it emits), then copied out at its real size.
+    alignas(nlmsghdr) std::array<char, 8192> tmp; // GET requests are a few dozen bytes
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(tmp.data(), type, family, flags, seq);
     fill(nlh);
-    buf.resize(nlh->nlmsg_len);
-    return buf;
+    return std::vector<char>(tmp.data(), tmp.data() + nlh->nlmsg_len);
 }
 
 // The bytes of a data attribute of any libnftnl object, empty when unset. The length is only

@@ -73,37 +73,36 @@ ExprPtr encode_expr(const kernel::Expr& e, const std::map<std::string, uint32_t>
 } // namespace
 
 Batch::Batch(uint32_t first_seq, std::optional<uint32_t> generation)
-    : begin_seq_(first_seq), next_seq_(first_seq + 1) {
-    char* p = reserve(kMaxMessage);
-    nlmsghdr* nlh = nftnl_batch_begin(p, begin_seq_);
+    : scratch_(kMaxMessage), begin_seq_(first_seq), next_seq_(first_seq + 1) {
+    nlmsghdr* nlh = nftnl_batch_begin(scratch(), begin_seq_);
     if (generation) mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(*generation));
-    buf_.resize(buf_.size() - kMaxMessage + NLMSG_ALIGN(nlh->nlmsg_len));
+    append(nlh);
 }
 
-char* Batch::reserve(size_t n) {
-    size_t off = buf_.size();
-    buf_.resize(off + n);
-    std::memset(buf_.data() + off, 0, n);
-    return buf_.data() + off;
+char* Batch::scratch() {
+    // libmnl writes every header and attribute it emits, padding included; only the part a
+    // message uses is ever copied out, so the buffer is cleared once, not per message.
+    return scratch_.data();
+}
+
+void Batch::append(const nlmsghdr* nlh) {
+    const char* p = reinterpret_cast<const char*>(nlh);
+    buf_.insert(buf_.end(), p, p + NLMSG_ALIGN(nlh->nlmsg_len));
 }
 
 template <typename Build>
 void Batch::add(uint16_t type, uint16_t flags, std::string what, Build&& build) {
     size_t offset = buf_.size();
-    char* p = reserve(kMaxMessage);
     uint32_t seq = next_seq_++;
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, flags | NLM_F_ACK, seq);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(scratch(), type, NFPROTO_INET, flags | NLM_F_ACK, seq);
     build(nlh);
     if (nlh->nlmsg_len > kMaxMessage) throw std::length_error("netlink message too large: " + what);
-    buf_.resize(offset + NLMSG_ALIGN(nlh->nlmsg_len));
+    append(nlh);
     objects_.push_back(Object{seq, std::move(what), offset});
 }
 
 void Batch::finish() {
-    size_t offset = buf_.size();
-    char* p = reserve(kMaxMessage);
-    nlmsghdr* nlh = nftnl_batch_end(p, next_seq_++);
-    buf_.resize(offset + NLMSG_ALIGN(nlh->nlmsg_len));
+    append(nftnl_batch_end(scratch(), next_seq_++));
 }
 
 const Batch::Object* Batch::find(uint32_t seq) const {
@@ -123,18 +122,20 @@ Batch encode_delete(const std::string& name, uint32_t first_seq,
     return b;
 }
 
-Batch encode_replace(const kernel::Table& k, uint32_t first_seq,
-                     std::optional<uint32_t> generation) {
+Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<uint32_t> generation,
+                     bool replace) {
     Batch b(first_seq, generation);
     const std::string tname = "table inet " + k.name;
 
-    auto bare = nftnl::make<TablePtr>(nftnl_table_alloc);
-    nftnl_table_set_str(bare.get(), NFTNL_TABLE_NAME, k.name.c_str());
-    nftnl_table_set_u32(bare.get(), NFTNL_TABLE_FLAGS, k.flags);
-    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE, tname,
-          [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
-    b.add(NFT_MSG_DELTABLE, 0, tname,
-          [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
+    if (replace) {
+        auto bare = nftnl::make<TablePtr>(nftnl_table_alloc);
+        nftnl_table_set_str(bare.get(), NFTNL_TABLE_NAME, k.name.c_str());
+        nftnl_table_set_u32(bare.get(), NFTNL_TABLE_FLAGS, k.flags);
+        b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE, tname,
+              [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
+        b.add(NFT_MSG_DELTABLE, 0, tname,
+              [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
+    }
 
     auto full = nftnl::make<TablePtr>(nftnl_table_alloc);
     nftnl_table_set_str(full.get(), NFTNL_TABLE_NAME, k.name.c_str());

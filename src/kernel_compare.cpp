@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <libnftnl/expr.h>
 #include <linux/netfilter/nf_tables.h>
 #include <map>
@@ -347,25 +348,19 @@ std::vector<std::string> compare(const Table& want, const Table& have) {
         if (h->flags != s.flags || h->key_type != s.key_type || h->key_len != s.key_len ||
             h->field_lens != s.field_lens || h->udata != s.udata)
             d.push_back("set " + s.name + ": type or flags differ");
-        std::multiset<Elem> a(s.elems.begin(), s.elems.end()), b(h->elems.begin(), h->elems.end());
+        // Compared as sets: the kernel lists hash and rbtree sets in its own order.
+        std::vector<Elem> a = s.elems, b = h->elems;
+        std::sort(a.begin(), a.end(), key_order);
+        std::sort(b.begin(), b.end(), key_order);
         if (a != b) {
             std::string first;
-            for (const auto& e : a)
-                if (!b.count(e)) {
-                    first = "; planned, not installed: " + describe(e);
-                    for (const auto& x : b)
-                        if (!a.count(x)) {
-                            first += "; installed, not planned: " + describe(x);
-                            break;
-                        }
-                    break;
-                }
-            if (first.empty())
-                for (const auto& e : b)
-                    if (!a.count(e)) {
-                        first = "; installed, not planned: " + describe(e);
-                        break;
-                    }
+            std::vector<Elem> missing, extra;
+            std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(missing),
+                                key_order);
+            std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(extra),
+                                key_order);
+            if (!missing.empty()) first += "; planned, not installed: " + describe(missing.front());
+            if (!extra.empty()) first += "; installed, not planned: " + describe(extra.front());
             d.push_back("set " + s.name + ": elements differ (" + std::to_string(a.size()) +
                         " planned, " + std::to_string(b.size()) + " installed" + first + ")");
         }

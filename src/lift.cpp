@@ -240,6 +240,24 @@ std::vector<KeyType> key_types(uint32_t key_type, uint32_t key_len) {
     return out;
 }
 
+// Sorting on one flattened key per element keeps this cheap for sets of thousands.
+void sort_by_key(std::vector<Element>& elements) {
+    std::vector<std::pair<Bytes, size_t>> keys;
+    keys.reserve(elements.size());
+    for (size_t i = 0; i < elements.size(); ++i) {
+        Bytes k;
+        for (const auto& f : elements[i])
+            k.insert(k.end(), f.lo.begin(), f.lo.end());
+        keys.emplace_back(std::move(k), i);
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<Element> sorted;
+    sorted.reserve(keys.size());
+    for (auto& [k, i] : keys)
+        sorted.push_back(std::move(elements[i]));
+    elements = std::move(sorted);
+}
+
 } // namespace
 
 std::optional<model::Rule> lift_rule(const kernel::Rule& r, uint32_t family) {
@@ -301,12 +319,9 @@ model::Set lift_set(const kernel::Set& ks) {
             s.elements.push_back({{elems[i].key, hi}});
         }
     }
-    // Hash sets list in kernel order; the planner's order is key byte order.
-    std::sort(s.elements.begin(), s.elements.end(), [](const Element& a, const Element& b) {
-        for (size_t i = 0; i < a.size() && i < b.size(); ++i)
-            if (a[i].lo != b[i].lo) return a[i].lo < b[i].lo;
-        return false;
-    });
+    // Hash and concatenated sets list in kernel order; the planner's order is key byte order.
+    // (The interval branch above already produced its ranges in key order.)
+    if (!s.interval || s.key.size() > 1) sort_by_key(s.elements);
     return s;
 }
 

@@ -37,16 +37,15 @@ void NetlinkSocket::send(const void* data, size_t len) {
         throw Error(ExitCode::internal, "netlink send", std::strerror(errno));
 }
 
-bool NetlinkSocket::receive(std::vector<char>& buf, int timeout_ms) {
+std::optional<std::string_view> NetlinkSocket::receive(int timeout_ms) {
     pollfd p{mnl_socket_get_fd(sock_.get()), POLLIN, 0};
     int r = ::poll(&p, 1, timeout_ms);
     if (r < 0) throw Error(ExitCode::internal, "netlink poll", std::strerror(errno));
-    if (r == 0) return false;
-    buf.resize(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 1 << 17));
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+    if (r == 0) return std::nullopt;
+    if (rx_.empty()) rx_.resize(1 << 17);
+    ssize_t n = mnl_socket_recvfrom(sock_.get(), rx_.data(), rx_.size());
     if (n < 0) throw Error(ExitCode::internal, "netlink receive", std::strerror(errno));
-    buf.resize(static_cast<size_t>(n));
-    return true;
+    return std::string_view(rx_.data(), static_cast<size_t>(n));
 }
 
 void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
@@ -67,7 +66,8 @@ void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
         }
         return MNL_CB_OK;
     };
-    std::vector<char> buf(1 << 17);
+    if (rx_.empty()) rx_.resize(1 << 17);
+    std::vector<char>& buf = rx_;
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
         if (n < 0) throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
@@ -84,11 +84,10 @@ void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
 
 int NetlinkSocket::request(const nlmsghdr* nlh, int timeout_ms) {
     send(nlh, nlh->nlmsg_len);
-    std::vector<char> rx;
-    if (!receive(rx, timeout_ms))
-        throw Error(ExitCode::internal, "netlink", "no answer from the kernel");
-    int len = static_cast<int>(rx.size());
-    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(m, len);
+    auto rx = receive(timeout_ms);
+    if (!rx) throw Error(ExitCode::internal, "netlink", "no answer from the kernel");
+    int len = static_cast<int>(rx->size());
+    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx->data()); mnl_nlmsg_ok(m, len);
          m = mnl_nlmsg_next(m, &len))
         if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == nlh->nlmsg_seq)
             return -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;

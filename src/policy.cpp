@@ -95,9 +95,12 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
     }
     if (p.doh_proxy)
         r.dns = {*p.doh_proxy};
-    else
-        for (const auto& d : p.dns_servers)
-            add_unique(r.dns, d);
+    else {
+        // Sorted and unique: thousands of resolvers must not cost a quadratic scan.
+        r.dns = p.dns_servers;
+        std::sort(r.dns.begin(), r.dns.end());
+        r.dns.erase(std::unique(r.dns.begin(), r.dns.end()), r.dns.end());
+    }
     return r;
 }
 

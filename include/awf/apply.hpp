@@ -26,14 +26,30 @@ struct ApplyOptions {
     int concurrent_changes = 0;
 };
 
+// Where the time of one transaction went (steady clock), for the benchmarks.
+struct ApplyTimings {
+    double plan_ms = 0;   // plan + lower + encode
+    double commit_ms = 0; // the batch in the kernel, acks included: the floor
+    double verify_ms = 0; // read back + compare
+    double total_ms = 0;
+};
+
 struct ApplyResult {
     enum class Action { installed, replaced, unchanged } action = Action::installed;
     std::string summary;
     std::vector<std::string> warnings;
+    ApplyTimings timings;
 };
 
 ApplyResult apply(const ResolvedPolicy& policy, const Target& target,
                   const ApplyOptions& opts = {});
+
+class NetlinkSocket;
+// The same transaction on a netfilter socket already open in the target namespace (the calling
+// thread must be in it too, for the IPv6 sysctl). A long-lived caller keeps the socket and so
+// never waits, at close, for the kernel to free what a replacement deleted.
+ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
+                     const ApplyOptions& opts = {});
 
 // Removes the table; absent is not an error. Returns whether there was one.
 bool remove_table(const std::string& table, const Target& target);

@@ -6,6 +6,7 @@
 #include "awf/kernel_model.hpp"
 
 #include <cstdint>
+#include <linux/netlink.h>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,19 +36,23 @@ public:
     uint32_t begin_seq() const { return begin_seq_; }
 
 private:
-    char* reserve(size_t n);
-    void commit_message(size_t offset);
+    char* scratch(); // one message is built here, then copied out at its real size
+    void append(const nlmsghdr* nlh);
 
     std::vector<char> buf_;
+    std::vector<char> scratch_;
     std::vector<Object> objects_;
     uint32_t begin_seq_;
     uint32_t next_seq_;
 };
 
-// Create-or-replace in one batch: add the table (so the delete cannot fail), delete it, add it
-// again with everything in it. At no point is there a partial policy or none.
+// The whole table in one batch. With `replace`: add the table (so the delete cannot fail),
+// delete it, add it again with everything in it, so at no point is there a partial policy or
+// none. Without: a plain add (refused if the table appeared meanwhile), which spares the kernel
+// the deferred destruction of a deleted table (an RCU grace period, paid when the socket
+// closes). Callers pass the generation their decision was read at.
 Batch encode_replace(const kernel::Table& table, uint32_t first_seq,
-                     std::optional<uint32_t> generation = std::nullopt);
+                     std::optional<uint32_t> generation = std::nullopt, bool replace = true);
 // Removes the table and all in it.
 Batch encode_delete(const std::string& table, uint32_t first_seq,
                     std::optional<uint32_t> generation = std::nullopt);

@@ -57,6 +57,14 @@ struct Elem {
     auto operator<=>(const Elem&) const = default;
 };
 
+// A cheap total order for sorting thousands of elements: keys are unique within a set but for
+// an interval's end marker, which the flags tell apart; the rest breaks remaining ties.
+inline bool key_order(const Elem& a, const Elem& b) {
+    if (a.key != b.key) return a.key < b.key;
+    if (a.flags != b.flags) return a.flags < b.flags;
+    return a < b;
+}
+
 struct Set {
     std::string name;
     uint32_t flags = 0;

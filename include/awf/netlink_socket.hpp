@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct mnl_socket;
@@ -23,9 +25,10 @@ public:
     // Runs `cb` on every message of a dump answering `seq`, until its NLMSG_DONE.
     void dump(const void* request, size_t len, uint32_t seq,
               const std::function<void(const nlmsghdr*)>& cb);
-    // Receives whatever is queued, waiting up to `timeout_ms` for the first message.
-    // Returns false on timeout.
-    bool receive(std::vector<char>& buf, int timeout_ms);
+    // Receives whatever is queued into the socket's own buffer, waiting up to `timeout_ms` for
+    // the first message. Returns the bytes received (valid until the next call), or nothing on
+    // timeout.
+    std::optional<std::string_view> receive(int timeout_ms);
     // Sends one request that asked for an ack (NLM_F_ACK) and waits for the answer: 0 on
     // success, else the errno the kernel reported.
     int request(const nlmsghdr* nlh, int timeout_ms = 5000);
@@ -38,6 +41,7 @@ private:
     };
     std::unique_ptr<mnl_socket, Closer> sock_;
     uint32_t portid_ = 0;
+    std::vector<char> rx_; // receive buffer, allocated once per socket
 };
 
 // A sequence number seed unique enough per process run (nft uses time(NULL)).
