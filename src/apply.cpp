@@ -81,7 +81,7 @@ ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
             NetlinkSocket route(NETLINK_ROUTE);
             facts = gather_facts(policy, target, route);
         }
-    } else if (needs_discovery(policy) && (policy.host_access && policy.host_gateways.empty())) {
+    } else if (policy.host_access && policy.host_gateways.empty()) {
         throw Error(ExitCode::target, "--dry-run",
                     "this policy discovers host gateways: give --netns or --pid");
     }

@@ -125,15 +125,6 @@ std::string describe(const Elem& e) {
     return s;
 }
 
-std::vector<Expr> without_counters(const std::vector<Expr>& exprs) {
-    std::vector<Expr> out;
-    for (auto e : exprs) {
-        if (e.name == "counter") e.attrs.clear();
-        out.push_back(std::move(e));
-    }
-    return out;
-}
-
 } // namespace
 
 namespace {
@@ -224,6 +215,12 @@ std::string describe(const Rule& r) {
     for (const auto& e : r.exprs)
         s += describe(e);
     return s;
+}
+
+std::vector<Expr> without_counters(std::vector<Expr> exprs) {
+    for (auto& e : exprs)
+        if (e.name == "counter") e.attrs.clear();
+    return exprs;
 }
 
 Expr& Expr::set(uint16_t id, uint64_t num) {

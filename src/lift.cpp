@@ -268,12 +268,7 @@ std::optional<model::Rule> lift_rule(const kernel::Rule& r, uint32_t family) {
     std::vector<Expr> again;
     for (const auto& e : lower_rule(rule, family))
         again.push_back(kernel::as_kernel_reports(e));
-    auto strip = [](std::vector<Expr> v) {
-        for (auto& e : v)
-            if (e.name == "counter") e.attrs.clear();
-        return v;
-    };
-    if (strip(again) != strip(r.exprs)) return std::nullopt;
+    if (kernel::without_counters(again) != kernel::without_counters(r.exprs)) return std::nullopt;
     return rule;
 }
 

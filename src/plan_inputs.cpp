@@ -18,20 +18,6 @@ template <typename T> std::vector<T> sorted_unique(std::vector<T> v) {
     return v;
 }
 
-// Prefixes inside another listed prefix add nothing to an interval set; nft folds them the
-// same way, so the recovered list equals this one.
-std::vector<Cidr> fold_prefixes(std::vector<Cidr> v) {
-    std::sort(v.begin(), v.end(), [](const Cidr& a, const Cidr& b) {
-        return a.addr != b.addr ? a.addr < b.addr : a.prefix < b.prefix;
-    });
-    std::vector<Cidr> kept;
-    for (const auto& c : v)
-        if (kept.empty() || !kept.back().contains(c.addr) ||
-            kept.back().addr.family != c.addr.family)
-            kept.push_back(c);
-    return kept;
-}
-
 void add_proxy_ports(std::vector<ProxyPorts>& v, const IpAddr& a, const PortSet& ports) {
     for (auto& p : v)
         if (p.addr == a) {
@@ -49,6 +35,17 @@ std::string addrs(const std::vector<IpAddr>& v) {
 }
 
 } // namespace
+
+std::vector<Cidr> fold_prefixes(std::vector<Cidr> v) {
+    std::sort(v.begin(), v.end(), [](const Cidr& a, const Cidr& b) {
+        return a.addr != b.addr ? a.addr < b.addr : a.prefix < b.prefix;
+    });
+    std::vector<Cidr> kept;
+    for (const auto& c : v)
+        if (kept.empty() || !kept.back().contains(c.addr)) // contains() also compares families
+            kept.push_back(c);
+    return kept;
+}
 
 PlanInputs derive(const ResolvedPolicy& r) {
     const Policy& p = r.policy;

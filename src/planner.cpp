@@ -50,23 +50,11 @@ Set addr_set(std::string name, Family fam, const std::vector<IpAddr>& addrs) {
     return s;
 }
 
-// Interval set of prefixes: sorted, overlaps folded (a covering prefix swallows smaller ones,
-// adjacent prefixes are kept apart as nft keeps them).
+// Interval set of prefixes, folded (adjacent prefixes are kept apart, as nft keeps them).
 Set cidr_set(std::string name, Family fam, const std::vector<Cidr>& cidrs) {
     Set s{std::move(name), {fam == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr}, true, {}};
-    std::vector<Cidr> sorted;
-    for (const auto& c : cidrs)
-        if (c.addr.family == fam) sorted.push_back(c);
-    std::sort(sorted.begin(), sorted.end(), [](const Cidr& a, const Cidr& b) {
-        return a.addr != b.addr ? a.addr < b.addr : a.prefix < b.prefix;
-    });
-    std::vector<Cidr> kept;
-    for (const auto& c : sorted) {
-        if (!kept.empty() && kept.back().contains(c.addr)) continue; // inside the previous one
-        kept.push_back(c);
-    }
-    for (const auto& c : kept)
-        s.elements.push_back({field_of(c)});
+    for (const auto& c : fold_prefixes(cidrs))
+        if (c.addr.family == fam) s.elements.push_back({field_of(c)});
     return s;
 }
 

@@ -43,6 +43,10 @@ struct PlanInputs {
     bool operator==(const PlanInputs&) const = default;
 };
 
+// Sorted, with every prefix that lies inside another listed prefix dropped: such a prefix adds
+// nothing to an interval set, and the kernel gives the folded list back.
+std::vector<Cidr> fold_prefixes(std::vector<Cidr> v);
+
 // policy.md semantics: dangerous ports out of the web ports, DoH replaces the resolvers, ...
 // Every list sorted and deduplicated, so equal policies give equal inputs.
 PlanInputs derive(const ResolvedPolicy& r);
