@@ -24,7 +24,7 @@ while IFS='|' read -r name args; do
     ip netns exec "$b" nft flush ruleset
     out=$(ip netns exec "$b" nft -f "/tmp/$p.nft" 2>&1) || { fail "$name: nft -f accepts --print nft" "$out"; continue; }
     pass "$name: nft -f accepts --print nft"
-    if diff <(ruleset_text "$a") <(ruleset_text "$b") > "/tmp/$p.diff"; then
+    if diff <(ruleset_stateless "$a") <(ruleset_stateless "$b") > "/tmp/$p.diff"; then
         pass "$name: nft list ruleset equal"
     else
         fail "$name: nft list ruleset equal" "$(head -20 /tmp/$p.diff)"

@@ -76,6 +76,9 @@ expect_exit() {
 # The ruleset as nft prints it, and as bytecode with set elements sorted (hash and rbtree
 # sets list in a per-namespace order) and handles removed.
 ruleset_text() { ip netns exec "$1" nft list ruleset; }
+# The same without counter values (nft -s): for comparing rulesets of namespaces whose traffic
+# differs (an interface coming up sends IPv6 MLD reports on its own).
+ruleset_stateless() { ip netns exec "$1" nft -s list ruleset; }
 ruleset_bytecode() {
     ip netns exec "$1" nft --debug=netlink list ruleset 2>&1 | python3 -c '
 import re, sys
@@ -84,7 +87,8 @@ for line in sys.stdin.read().split("\n"):
     if line.startswith("\telement"):
         elems.append(line); continue
     out.extend(sorted(elems)); elems = []
-    out.append(re.sub(r"^(inet \S+ \S+) \d+( \d+)?$", r"\1", line))
+    line = re.sub(r"^(inet \S+ \S+) \d+( \d+)?$", r"\1", line)
+    out.append(re.sub(r"\[ counter pkts \d+ bytes \d+ \]", "[ counter ]", line))
 out.extend(sorted(elems))
 print("\n".join(out))'
 }
