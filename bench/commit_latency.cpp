@@ -1,12 +1,14 @@
+#include "awf/base/platform.hpp"
+
 // In-process commit latency: plan + encode + commit + read back + compare of the default policy,
 // alternating with a slightly different one so that every iteration really replaces the table,
 // on one long-lived netfilter socket in the target namespace.
 // usage: commit-latency NETNS ITERATIONS [CONFIG]   -> one JSON object on stdout
-#include "awf/apply.hpp"
-#include "awf/error.hpp"
-#include "awf/netlink_socket.hpp"
-#include "awf/netns.hpp"
-#include "awf/policy_options.hpp"
+#include "awf/base/error.hpp"
+#include "awf/kernel/netlink_socket.hpp"
+#include "awf/kernel/netns.hpp"
+#include "awf/kernel/transaction.hpp"
+#include "awf/policy/policy_options.hpp"
 
 #include <linux/netlink.h>
 

@@ -1,3 +1,5 @@
+#include "awf/base/platform.hpp"
+
 // New TCP connections per second, for the packet-path benchmark: every connection's first
 // packet walks the policy's chains and sets; the rest match `ct state established` first.
 //   connrate serve PORT                  accept and close, forever
@@ -7,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -4,6 +4,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 AWF=${AWF_NET:-$ROOT/build/awf-net}
+# The same command line with fault-injection seams (tests/fault/main.cpp, AWF_FAULT=...).
+AWF_FAULTS=${AWF_NET_FAULTS:-$(dirname "$AWF")/tests/awf-net-faults}
 PASSED=0
 FAILED=0
 FAILED_NAMES=()

@@ -27,7 +27,7 @@ expect_eq "P1 installed with its digest" "$(comment)" "$(digest "${P1[@]}")"
 before=$(ruleset_text "$ns")
 
 # A batch the kernel refuses at its last object: nothing changes, exit 4, the object is named.
-out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-invalid-object 2>&1); rc=$?
+out=$(AWF_FAULT=invalid-object "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "refused batch exits 4" "$rc" 4
 case "$out" in
     *"kernel refused rule "*" of chain filter_input: No such file or directory at expression 2 (lookup)"*) pass "refusal names the failing object and expression" ;;
@@ -36,21 +36,24 @@ esac
 expect_eq "refused batch leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
 
 # A failed read-back after the commit restores the previous state and exits 5.
-out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-fail-readback 2>&1); rc=$?
+out=$(AWF_FAULT=fail-readback "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "failed read-back exits 5" "$rc" 5
 case "$out" in *"previous state restored"*) pass "failed read-back says it restored" ;; *) fail "failed read-back says it restored" "$out" ;; esac
 expect_eq "failed read-back restores the previous ruleset" "$(ruleset_text "$ns")" "$before"
 
 # A concurrent writer between awf-net's read and its commit: the kernel refuses the stale batch
 # (generation guard) and awf-net decides again; after too many, it gives up with exit 4.
-out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-concurrent-changes 1 2>&1); rc=$?
+out=$(AWF_FAULT=concurrent:1 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "a concurrent change is retried, then applies" "$rc $(comment)" "0 $(digest "${P2[@]}")"
 "$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
 before=$(ruleset_text "$ns")
-out=$("$AWF" apply --netns "$ns" "${P2[@]}" --test-concurrent-changes 5 2>&1); rc=$?
+out=$(AWF_FAULT=concurrent:5 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "endless concurrent changes: exit 4" "$rc" 4
 case "$out" in *"the ruleset changed while awf-net was deciding"*) pass "and it says why" ;; *) fail "and it says why" "$out" ;; esac
 expect_eq "and the ruleset is unchanged" "$(ruleset_text "$ns")" "$before"
+
+# The installed binary carries no fault-injection flags.
+expect_exit "production awf-net has no test-only flag" 2 "$AWF" apply --netns "$ns" "${P2[@]}" --test-fail-readback
 
 # Bad input of every kind: exit 2 and the kernel untouched.
 for bad in "--allow-host-ports 80,080" "--allow-host-ports 3000-3010,abc" "--squid 172.30.0.10" \
@@ -133,7 +136,7 @@ out=$("$AWF" delete --netns "$ns")
 expect_eq "delete of an absent table is not an error" "${out%% *}" "absent"
 
 # A failed read-back on the first install leaves no table at all.
-out=$("$AWF" apply --netns "$ns" "${P1[@]}" --test-fail-readback 2>&1); rc=$?
+out=$(AWF_FAULT=fail-readback "$AWF_FAULTS" apply --netns "$ns" "${P1[@]}" 2>&1); rc=$?
 expect_eq "failed read-back on first install exits 5" "$rc" 5
 expect_eq "and leaves no awf table" "$(nsrun nft list tables | grep -c 'inet awf')" 0
 

@@ -1,7 +1,9 @@
+#include "awf/base/platform.hpp"
+
 // explain: flows walked through planned models give the outcomes policy.md states.
-#include "awf/error.hpp"
-#include "awf/explain.hpp"
-#include "awf/planner.hpp"
+#include "awf/base/error.hpp"
+#include "awf/plan/explain.hpp"
+#include "awf/plan/planner.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>

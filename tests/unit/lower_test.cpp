@@ -1,10 +1,9 @@
+#include "awf/base/platform.hpp"
+
 // Lowering: the kernel bytecode and set encodings nft 1.0.6 produces, pinned on the cases
 // where nft's conventions are easy to get wrong (registers of concatenations, dependencies,
 // the rbtree interval encoding).
-#include "awf/lower.hpp"
-
-// glibc first: it then keeps linux/in.h (pulled by netfilter headers) from redefining it.
-#include <netinet/in.h>
+#include "awf/nft/lower.hpp"
 
 #include <gtest/gtest.h>
 #include <libnftnl/expr.h>
@@ -131,9 +130,9 @@ TEST(KernelCompare, CountersAndKernelFilledAttributesDoNotMakeADifference) {
     EXPECT_FALSE(kernel::compare(want, have).empty());
 }
 
-#include "awf/lift.hpp"
-#include "awf/nft_text.hpp"
-#include "awf/planner.hpp"
+#include "awf/nft/lift.hpp"
+#include "awf/plan/nft_text.hpp"
+#include "awf/plan/planner.hpp"
 #include "test_support.hpp"
 
 // lift(lower(plan)) gives back the plan, for every golden policy: the decoder's model is the
@@ -160,7 +159,7 @@ TEST(Lift, ForeignRuleIsKeptRawNotGuessed) {
     EXPECT_FALSE(lift_rule(r).has_value());
 }
 
-#include "awf/verify.hpp"
+#include "awf/plan/verify.hpp"
 
 namespace {
 

@@ -1,6 +1,8 @@
+#include "awf/base/platform.hpp"
+
 // oci-hook input: every kind of bad state or bundle fails closed with the field named.
-#include "awf/error.hpp"
-#include "awf/oci.hpp"
+#include "awf/base/error.hpp"
+#include "awf/frontend/oci_state.hpp"
 
 #include <gtest/gtest.h>
 

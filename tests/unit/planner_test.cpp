@@ -1,8 +1,10 @@
+#include "awf/base/platform.hpp"
+
 // Planner golden tests: each policy of tests/data/policies.txt, resolved against fixed facts,
 // rendered as nft text and compared with tests/golden/NAME.nft. Regenerate deliberately with
 // AWF_UPDATE_GOLDEN=1 and review the diff.
-#include "awf/nft_text.hpp"
-#include "awf/planner.hpp"
+#include "awf/plan/nft_text.hpp"
+#include "awf/plan/planner.hpp"
 #include "test_support.hpp"
 
 #include <cstdlib>

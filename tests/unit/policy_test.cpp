@@ -1,8 +1,10 @@
+#include "awf/base/platform.hpp"
+
 // Policy input: flags, config file, --from-env with each variable, precedence, and one clear
 // error (exit 2) per kind of bad input.
-#include "awf/error.hpp"
-#include "awf/planner.hpp"
-#include "awf/policy.hpp"
+#include "awf/base/error.hpp"
+#include "awf/plan/planner.hpp"
+#include "awf/policy/policy.hpp"
 #include "test_support.hpp"
 
 #include <cstdio>

@@ -1,6 +1,8 @@
+#include "awf/base/platform.hpp"
+
 // Every vector of port-spec-vectors.json (normative, copied from the spec) against the parser.
-#include "awf/error.hpp"
-#include "awf/port_spec.hpp"
+#include "awf/base/error.hpp"
+#include "awf/policy/port_spec.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>

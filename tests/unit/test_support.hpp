@@ -1,7 +1,7 @@
 // Shared helpers of the unit tests: parsing policy flags exactly as the CLI does.
 #pragma once
 
-#include "awf/policy_options.hpp"
+#include "awf/policy/policy_options.hpp"
 
 #include <fstream>
 #include <sstream>

@@ -1,0 +1,26 @@
+// Option handling the commands share: TARGET flags, the table name, --help and Boost's errors
+// in awf-net's one-line shape.
+#pragma once
+
+#include "awf/kernel/netns.hpp"
+#include "awf/policy/policy_options.hpp"
+
+#include <string>
+#include <vector>
+
+namespace awf::cli {
+
+po::options_description target_options();
+Target read_target(const po::variables_map& vm);
+
+// The --table option of delete and dump, validated like the policy's --table.
+std::string table_name(const po::variables_map& vm);
+
+// --help: prints the command's options; the caller then returns 0.
+bool printed_help(const po::variables_map& vm, const po::options_description& desc);
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const std::string& command,
+                        const po::positional_options_description* positional = nullptr);
+
+} // namespace awf::cli

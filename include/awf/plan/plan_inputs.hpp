@@ -1,0 +1,58 @@
+// What the planner needs, and nothing the kernel cannot give back: the effective port sets,
+// the proxies' endpoints, gateways, resolvers and modes. The digest in the table's userdata is
+// taken over these, so `dump` can read them back from the sets and rules, check the digest,
+// plan again and show any difference (tampering).
+#pragma once
+
+#include "awf/plan/model.hpp"
+#include "awf/policy/policy.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace awf {
+
+struct ProxyPorts {
+    IpAddr addr;
+    PortSet ports;
+    bool operator==(const ProxyPorts&) const = default;
+};
+
+struct PlanInputs {
+    enum class InboundKind { sources, any, none };
+
+    std::string table = "awf";
+    IpAddr squid;
+    uint16_t squid_port = 3128;
+    std::vector<IpAddr> proxies;         // exempt from DNAT on every port (Squid, API, CLI, DoH)
+    std::vector<ProxyPorts> proxy_ports; // TCP accepted: Squid's port, the API and CLI proxies'
+    std::vector<IpAddr> dns;             // resolvers (or the DoH proxy alone), IPv4 and IPv6
+    std::vector<IpAddr> gateways;        // host gateways, IPv4 and IPv6 (empty: no host access)
+    PortSet gateway_ports;               // TCP reachable directly on the gateways
+    PortSet web_ports;                   // TCP DNAT'd to Squid
+    PortSet dangerous_ports;
+    InboundKind inbound = InboundKind::sources;
+    std::vector<Cidr> inbound_sources;
+    BlockedAction blocked_action = BlockedAction::reject;
+    std::optional<uint16_t> log_group = 1;
+    Ipv6Mode ipv6 = Ipv6Mode::disable; // the only input the rules do not show
+
+    std::string canonical() const;
+    std::string digest() const; // sha256 hex of canonical()
+    bool operator==(const PlanInputs&) const = default;
+};
+
+// Sorted, with every prefix that lies inside another listed prefix dropped: such a prefix adds
+// nothing to an interval set, and the kernel gives the folded list back.
+std::vector<Cidr> fold_prefixes(std::vector<Cidr> v);
+
+// policy.md semantics: dangerous ports out of the web ports, DoH replaces the resolvers, ...
+// Every list sorted and deduplicated, so equal policies give equal inputs.
+PlanInputs derive(const ResolvedPolicy& r);
+
+// From a table lifted out of the kernel; nullopt when a set or rule the planner always makes
+// is missing. `ipv6` is supplied by the caller (the rules are the same in both modes).
+std::optional<PlanInputs> recover(const model::Table& table, Ipv6Mode ipv6);
+
+} // namespace awf

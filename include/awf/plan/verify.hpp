@@ -1,0 +1,28 @@
+// Is an installed awf-net table what its recorded policy plans? Pure: works on a kernel model
+// read by the decoder. The inputs are read back from the sets and rules, checked against the
+// digest recorded in the table's userdata, planned again and compared object by object.
+#pragma once
+
+#include "awf/nft/kernel_model.hpp"
+#include "awf/plan/plan_inputs.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace awf {
+
+struct Verification {
+    std::string recorded_version; // empty: no awf-net comment at all
+    std::string recorded_digest;
+    std::optional<PlanInputs> inputs;     // read back from the sets and rules
+    std::vector<std::string> differences; // empty and `checked`: the table is as planned
+    bool checked = false;                 // false when another awf-net version installed it
+    std::string note;
+
+    bool tampered() const { return checked && !differences.empty(); }
+};
+
+Verification verify(const kernel::Table& installed);
+
+} // namespace awf

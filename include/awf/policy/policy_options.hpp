@@ -1,0 +1,38 @@
+// POLICY flags of cli.md, the --config file with the same names, and --from-env, merged with
+// the precedence flags > config file > environment, then validated into a Policy.
+#pragma once
+
+#include "awf/policy/policy.hpp"
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace awf {
+
+namespace po = boost::program_options;
+
+// Looks up an environment variable; injected so tests never touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+po::options_description policy_options_description();
+
+// Raw values by option name (without dashes), each as given; repeatable options keep order.
+using RawOptions = std::map<std::string, std::vector<std::string>>;
+
+RawOptions raw_from_variables(const po::variables_map& vm);
+RawOptions raw_from_config_file(const std::string& path);
+RawOptions raw_from_env(const EnvLookup& env);
+// Keys present in `higher` win whole (a repeatable flag given on the command line replaces the
+// config file's list rather than appending to it).
+void merge_lower_precedence(RawOptions& higher, const RawOptions& lower);
+
+Policy policy_from_raw(const RawOptions& raw);
+
+// The whole POLICY reading of one command line: flags, --config, --from-env.
+Policy read_policy(const po::variables_map& vm, const EnvLookup& env);
+
+} // namespace awf

@@ -1,0 +1,34 @@
+// Turning this process into the sandboxed command (`awf-net run`): join the target network
+// namespace, a private mount namespace with /proc/sys read-only, no capabilities in any set,
+// no_new_privs, the requested user; then exec. Every step is checked; nothing runs half-done.
+#pragma once
+
+#include "awf/kernel/netns.hpp"
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace awf {
+
+struct Identity {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string describe;
+};
+
+// USER[:GROUP], names or numbers; throws awf::Error (exit 2) naming the value.
+Identity parse_identity(const std::string& spec);
+
+struct SandboxSpec {
+    Target target;
+    std::optional<Identity> user; // nullopt: stay root (--as-root), still without capabilities
+    std::vector<std::string> command;
+};
+
+// Does not return on success. Throws awf::Error when a step fails before exec; exits 126/127
+// (like env(1)) when the command cannot be executed.
+[[noreturn]] void enter_sandbox_and_exec(const SandboxSpec& spec);
+
+} // namespace awf

@@ -1,0 +1,125 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/commands/command.hpp"
+#include "awf/commands/options.hpp"
+
+#include "awf/base/error.hpp"
+#include "awf/kernel/inspect.hpp"
+#include "awf/plan/model_json.hpp"
+#include "awf/plan/nft_text.hpp"
+#include "awf/plan/verify.hpp"
+
+#include <iostream>
+
+namespace awf::cli {
+
+namespace {
+
+std::string join(const std::vector<IpAddr>& v) {
+    std::string s;
+    for (const auto& a : v)
+        s += (s.empty() ? "" : ", ") + a.str();
+    return s.empty() ? "none" : s;
+}
+
+// The inputs read back from the sets and rules, one line each, for people.
+std::vector<std::string> summary_lines(const PlanInputs& in) {
+    std::string proxies;
+    for (const auto& p : in.proxy_ports)
+        proxies += (proxies.empty() ? "" : ", ") + p.addr.str() + ":" + p.ports.str();
+    std::string inbound = in.inbound == PlanInputs::InboundKind::any    ? "any"
+                          : in.inbound == PlanInputs::InboundKind::none ? "none"
+                                                                        : "";
+    for (const auto& c : in.inbound_sources)
+        inbound += (inbound.empty() ? "" : ", ") + c.str();
+    return {
+        "squid " + in.squid.str() + ":" + std::to_string(in.squid_port) +
+            "; redirected TCP ports " + in.web_ports.str(),
+        "proxies (TCP ports) " + proxies,
+        "resolvers " + join(in.dns),
+        "host gateways " + join(in.gateways) +
+            (in.gateways.empty() ? "" : " (TCP ports " + in.gateway_ports.str() + ")"),
+        "dangerous ports " + in.dangerous_ports.str(),
+        "inbound " + (inbound.empty() ? std::string("none") : inbound),
+        std::string("ipv6 ") + (in.ipv6 == Ipv6Mode::disable ? "disable" : "block") +
+            "; blocked action " + (in.blocked_action == BlockedAction::reject ? "reject" : "drop") +
+            "; log " + (in.log_group ? "group " + std::to_string(*in.log_group) : "off"),
+    };
+}
+
+} // namespace
+
+int cmd_dump(const std::vector<std::string>& args, const Context&) {
+    po::options_description desc("awf-net dump [TARGET] [--json] [--all] [--no-counters]");
+    desc.add(target_options());
+    desc.add_options()("json", po::bool_switch(), "JSON for tools")(
+        "all", po::bool_switch(), "also name every other table of the namespace")(
+        "no-counters", po::bool_switch(), "omit counters and comments: output nft -f accepts")(
+        "table", po::value<std::string>()->value_name("NAME"),
+        "table name (default awf)")("help,h", "this help");
+    auto vm = parse(args, desc, "dump");
+    if (printed_help(vm, desc)) return 0;
+    Target target = read_target(vm);
+    std::string table = table_name(vm);
+    Installed in = read_installed(target, table, vm["all"].as<bool>());
+    std::string where = target.empty() ? "own namespace" : target.describe();
+    std::optional<Verification> v;
+    if (in.awf_kernel) v = verify(*in.awf_kernel);
+    int rc = v && v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
+
+    if (vm["json"].as<bool>()) {
+        nlohmann::json j;
+        j["namespace"] = where;
+        j["table"] = in.awf ? to_json(*in.awf) : nlohmann::json(nullptr);
+        if (v) {
+            j["recorded"] = {{"version", v->recorded_version}, {"digest", v->recorded_digest}};
+            j["verified"] = v->checked && v->differences.empty();
+            j["differences"] = v->differences;
+            if (!v->note.empty()) j["note"] = v->note;
+            if (v->inputs)
+                j["policy"] = {{"summary", summary_lines(*v->inputs)},
+                               {"canonical", v->inputs->canonical()}};
+        }
+        if (vm["all"].as<bool>()) {
+            j["other_tables"] = nlohmann::json::array();
+            for (const auto& t : in.others)
+                j["other_tables"].push_back(to_json(t));
+        }
+        std::cout << j.dump(2) << "\n";
+        return rc;
+    }
+    bool counters = !vm["no-counters"].as<bool>();
+    if (!in.awf) {
+        std::cout << "# no table inet " << table << " in " << where << "\n";
+    } else {
+        if (counters) {
+            std::cout << "# table inet " << table << " in " << where << "\n";
+            if (!v->recorded_version.empty())
+                std::cout << "# installed by awf-net " << v->recorded_version
+                          << ", policy sha256:" << v->recorded_digest.substr(0, 12) << "\n";
+            if (v->inputs)
+                for (const auto& line : summary_lines(*v->inputs))
+                    std::cout << "#   " << line << "\n";
+            if (!v->note.empty()) std::cout << "# " << v->note << "\n";
+            if (v->tampered()) {
+                std::cout << "# TAMPERED: differs from its recorded policy:\n";
+                for (const auto& d : v->differences)
+                    std::cout << "#   " << d << "\n";
+            } else if (v->checked) {
+                std::cout << "# verified: equal to what its recorded policy plans\n";
+            }
+        }
+        std::cout << to_nft_text(*in.awf, NftTextOptions{counters});
+    }
+    for (const auto& t : in.others) {
+        std::cout << "\n# also in this namespace: table " << t.family << " " << t.name
+                  << " (not awf-net's; rules outside awf-net's vocabulary are shown raw)\n";
+        std::cout << to_nft_text(t, NftTextOptions{counters});
+    }
+    if (rc)
+        std::cerr << "awf-net: error: dump: table inet " << table << " in " << where
+                  << " differs from its recorded policy\n";
+    return rc;
+}
+
+} // namespace awf::cli

@@ -1,0 +1,105 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/commands/command.hpp"
+#include "awf/commands/options.hpp"
+
+#include "awf/base/error.hpp"
+#include "awf/frontend/oci_state.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace awf::cli {
+
+namespace {
+
+std::string read_stdin_bounded(size_t max) {
+    std::string data;
+    char buf[8192];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+        data.append(buf, static_cast<size_t>(std::cin.gcount()));
+        if (data.size() > max) throw input_error("OCI state", "", "larger than 1 MiB");
+    }
+    return data;
+}
+
+std::string read_file_bounded(const std::string& path, const std::string& what) {
+    std::ifstream in(path);
+    if (!in) throw input_error(what, path, "cannot be read");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Same inode: the container would share awf-net's own network namespace.
+bool same_namespace(const std::string& a, const std::string& b) {
+    struct stat sa {
+    }, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+} // namespace
+
+int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
+    po::options_description desc(
+        "awf-net oci-hook [POLICY] [--allow-caps]  (OCI state JSON on standard input)");
+    desc.add(policy_options_description());
+    desc.add_options()("allow-caps", po::bool_switch(),
+                       "accept containers that keep CAP_NET_RAW, CAP_NET_ADMIN or CAP_SYS_ADMIN")(
+        "help,h", "this help");
+    auto vm = parse(args, desc, "oci-hook");
+    if (printed_help(vm, desc)) return 0;
+
+    OciState state = parse_oci_state(read_stdin_bounded(1 << 20));
+    const std::string who =
+        "container " + (state.id.empty() ? "pid " + std::to_string(state.pid) : state.id);
+    std::string proc = "/proc/" + std::to_string(state.pid);
+    if (::access(proc.c_str(), F_OK) != 0)
+        throw Error(ExitCode::target, "OCI state.pid", "no such process",
+                    std::to_string(state.pid));
+    OciBundle bundle = parse_oci_bundle(
+        read_file_bounded(state.bundle + "/config.json", "OCI bundle config"), state.bundle);
+    auto refused = refused_capabilities(bundle);
+    if (!refused.empty() && !vm["allow-caps"].as<bool>()) {
+        std::string list;
+        for (const auto& c : refused)
+            list += (list.empty() ? "" : ",") + c;
+        throw Error(ExitCode::invalid_input, who,
+                    "keeps capabilities that bypass or change the policy; refused (--allow-caps "
+                    "accepts them)",
+                    list);
+    }
+    // Without its own network namespace the container is in the runtime's (the host's): the
+    // hook must never firewall that.
+    if (same_namespace(proc + "/ns/net", "/proc/self/ns/net"))
+        throw Error(ExitCode::target, who,
+                    "shares awf-net's own network namespace; refusing to firewall the host");
+
+    RawOptions raw = raw_from_variables(vm);
+    if (vm.count("config"))
+        merge_lower_precedence(raw, raw_from_config_file(vm["config"].as<std::string>()));
+    if (state.config_file) {
+        if ((*state.config_file)[0] != '/')
+            throw input_error(std::string("annotation ") + kConfigAnnotation, *state.config_file,
+                              "not an absolute path");
+        merge_lower_precedence(raw, raw_from_config_file(*state.config_file));
+    }
+    if (vm["from-env"].as<bool>()) merge_lower_precedence(raw, raw_from_env(ctx.env));
+    Policy policy = policy_from_raw(raw);
+
+    Target target;
+    target.pid = state.pid;
+    target.hosts_file =
+        bundle.hosts_file; // never /proc/PID/root: at createRuntime that is the host's
+    ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks());
+    for (const auto& w : r.warnings)
+        std::cerr << "awf-net: warning: " << w << "\n";
+    std::cout << who << ": " << r.summary << "\n";
+    return 0;
+}
+
+} // namespace awf::cli

@@ -1,0 +1,69 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/commands/options.hpp"
+
+#include "awf/base/error.hpp"
+#include "awf/policy/policy.hpp"
+
+#include <iostream>
+
+namespace awf::cli {
+
+po::options_description target_options() {
+    po::options_description d("Target");
+    d.add_options()("netns", po::value<std::string>()->value_name("NAME|PATH"),
+                    "network namespace by name (/run/netns) or path")(
+        "pid", po::value<std::string>()->value_name("PID"),
+        "the network namespace of this process")("hosts-file",
+                                                 po::value<std::string>()->value_name("PATH"),
+                                                 "where host.docker.internal is looked up");
+    return d;
+}
+
+Target read_target(const po::variables_map& vm) {
+    Target t;
+    if (vm.count("netns")) t.netns = vm["netns"].as<std::string>();
+    if (vm.count("pid")) {
+        const std::string& s = vm["pid"].as<std::string>();
+        if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos ||
+            s[0] == '0')
+            throw input_error("--pid", s, "not a process id");
+        t.pid = std::stoi(s);
+    }
+    if (vm.count("netns") && vm.count("pid"))
+        throw input_error("--pid", vm["pid"].as<std::string>(), "conflicts with --netns");
+    if (vm.count("netns") && t.netns.empty()) throw input_error("--netns", "", "empty");
+    if (vm.count("hosts-file")) t.hosts_file = vm["hosts-file"].as<std::string>();
+    return t;
+}
+
+std::string table_name(const po::variables_map& vm) {
+    RawOptions raw;
+    if (vm.count("table")) raw["table"] = {vm["table"].as<std::string>()};
+    return policy_from_raw(raw).table;
+}
+
+bool printed_help(const po::variables_map& vm, const po::options_description& desc) {
+    if (!vm.count("help")) return false;
+    std::cout << desc;
+    return true;
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const std::string& command,
+                        const po::positional_options_description* positional) {
+    po::variables_map vm;
+    try {
+        po::command_line_parser parser(args);
+        parser.options(desc);
+        if (positional) parser.positional(*positional);
+        po::store(parser.run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        // Boost names the option in its own words; keep them, but in our one-line shape.
+        throw Error(ExitCode::invalid_input, command, e.what());
+    }
+    return vm;
+}
+
+} // namespace awf::cli

@@ -1,0 +1,115 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/frontend/oci_state.hpp"
+
+#include "awf/base/error.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace awf {
+
+using nlohmann::json;
+
+namespace {
+
+json parse_json(const std::string& text, const std::string& what) {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw input_error(what, "", "empty");
+    try {
+        json j = json::parse(text);
+        if (!j.is_object()) throw input_error(what, text.substr(0, 40), "not a JSON object");
+        return j;
+    } catch (const json::parse_error& e) {
+        throw input_error(what, text.substr(0, 40), "not JSON");
+    }
+}
+
+std::string string_field(const json& j, const char* key, const std::string& what) {
+    auto it = j.find(key);
+    if (it == j.end()) throw input_error(what + "." + key, "", "missing");
+    if (!it->is_string()) throw input_error(what + "." + key, it->dump(), "not a string");
+    return it->get<std::string>();
+}
+
+} // namespace
+
+OciState parse_oci_state(const std::string& text) {
+    const std::string what = "OCI state";
+    json j = parse_json(text, what);
+    OciState s;
+    s.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : "";
+    s.status = string_field(j, "status", what);
+    // createRuntime and prestart run while the runtime is creating the container; a container
+    // already running or stopped is not one to protect by a hook any more.
+    if (s.status != "creating" && s.status != "created")
+        throw input_error(what + ".status", s.status, "expected creating or created");
+    auto pid = j.find("pid");
+    if (pid == j.end()) throw input_error(what + ".pid", "", "missing");
+    if (!pid->is_number_integer() || pid->get<long long>() <= 0 || pid->get<long long>() > 4194304)
+        throw input_error(what + ".pid", pid->dump(), "not a process id");
+    s.pid = static_cast<int>(pid->get<long long>());
+    s.bundle = string_field(j, "bundle", what);
+    if (s.bundle.empty() || s.bundle[0] != '/')
+        throw input_error(what + ".bundle", s.bundle, "not an absolute path");
+    if (auto a = j.find("annotations"); a != j.end() && a->is_object()) {
+        if (auto c = a->find(kConfigAnnotation); c != a->end()) {
+            if (!c->is_string() || c->get<std::string>().empty())
+                throw input_error(std::string("annotation ") + kConfigAnnotation, c->dump(),
+                                  "not a file name");
+            s.config_file = c->get<std::string>();
+        }
+        // The hook file selects on either annotation with any value; a value that is not
+        // "true" must not silently leave the container unprotected, nor be ignored.
+        if (auto e = a->find(kEnableAnnotation);
+            e != a->end() && (!e->is_string() || e->get<std::string>() != "true"))
+            throw input_error(std::string("annotation ") + kEnableAnnotation, e->dump(),
+                              "expected true (remove the annotation to run without awf-net)");
+    }
+    return s;
+}
+
+OciBundle parse_oci_bundle(const std::string& text, const std::string& bundle_dir) {
+    const std::string what = bundle_dir + "/config.json";
+    json j = parse_json(text, what);
+    OciBundle b;
+    if (auto proc = j.find("process"); proc != j.end() && proc->is_object()) {
+        if (auto caps = proc->find("capabilities"); caps != proc->end() && caps->is_object())
+            for (const auto& [set, list] : caps->items()) {
+                if (!list.is_array())
+                    throw input_error(what + ".process.capabilities." + set, list.dump(),
+                                      "not a list");
+                for (const auto& c : list)
+                    if (c.is_string() && std::find(b.capabilities.begin(), b.capabilities.end(),
+                                                   c) == b.capabilities.end())
+                        b.capabilities.push_back(c.get<std::string>());
+            }
+    }
+    std::string rootfs = "rootfs";
+    if (auto root = j.find("root"); root != j.end() && root->is_object() &&
+                                    root->contains("path") && (*root)["path"].is_string())
+        rootfs = (*root)["path"].get<std::string>();
+    if (rootfs.empty() || rootfs[0] != '/') rootfs = bundle_dir + "/" + rootfs;
+    b.hosts_file = rootfs + "/etc/hosts";
+    if (auto mounts = j.find("mounts"); mounts != j.end() && mounts->is_array())
+        for (const auto& m : *mounts)
+            if (m.is_object() && m.value("destination", "") == "/etc/hosts" &&
+                m.contains("source") && m["source"].is_string())
+                b.hosts_file = m["source"].get<std::string>();
+    if (auto linux_ = j.find("linux"); linux_ != j.end() && linux_->is_object())
+        if (auto ns = linux_->find("namespaces"); ns != linux_->end() && ns->is_array())
+            for (const auto& n : *ns)
+                if (n.is_object() && n.value("type", "") == "network")
+                    b.own_network_namespace = true;
+    return b;
+}
+
+std::vector<std::string> refused_capabilities(const OciBundle& b) {
+    std::vector<std::string> out;
+    for (const char* c : {"CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"})
+        if (std::find(b.capabilities.begin(), b.capabilities.end(), c) != b.capabilities.end())
+            out.push_back(c);
+    return out;
+}
+
+} // namespace awf

@@ -1,0 +1,56 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/kernel/inspect.hpp"
+
+#include "awf/kernel/facts.hpp"
+#include "awf/kernel/netlink_socket.hpp"
+#include "awf/nft/decode.hpp"
+#include "awf/nft/lift.hpp"
+
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+
+namespace awf {
+
+namespace {
+
+Installed read_here(const std::string& table, bool all) {
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    Installed out;
+    out.awf_kernel = read_table(nf, table);
+    if (out.awf_kernel) out.awf = lift(*out.awf_kernel);
+    if (all)
+        for (const auto& t : list_tables(nf)) {
+            if (t.family == NFPROTO_INET && t.name == table) continue;
+            if (auto k = read_table(nf, t.name, t.family)) out.others.push_back(lift(*k));
+        }
+    return out;
+}
+
+} // namespace
+
+ExplainContext read_explain_context(const Target& target) {
+    auto read = [] {
+        NetlinkSocket route(NETLINK_ROUTE);
+        ExplainContext ctx;
+        for (const auto& ia : interface_addresses(route)) {
+            ctx.local.push_back(ia.local);
+            if (ia.local.is_v4() && ia.prefix < 31)
+                ctx.broadcast.push_back(Cidr::of(ia.local, ia.prefix).last());
+        }
+        return ctx;
+    };
+    if (target.empty()) return read();
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    return read();
+}
+
+Installed read_installed(const Target& target, const std::string& table, bool all) {
+    if (target.empty()) return read_here(table, all);
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    return read_here(table, all);
+}
+
+} // namespace awf

@@ -1,0 +1,189 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/kernel/transaction.hpp"
+
+#include "awf/base/error.hpp"
+#include "awf/kernel/commit.hpp"
+#include "awf/kernel/conntrack.hpp"
+#include "awf/kernel/facts.hpp"
+#include "awf/nft/decode.hpp"
+#include "awf/nft/encode.hpp"
+#include "awf/nft/lift.hpp"
+#include "awf/nft/lower.hpp"
+#include "awf/plan/planner.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <libnftnl/expr.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+namespace awf {
+
+namespace {
+
+std::optional<IpAddr> resolve_in_own_namespace(const std::string& name) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0 || !res) return std::nullopt;
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(res, freeaddrinfo);
+    IpAddr a;
+    std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, 4);
+    return a;
+}
+
+// Last step of `disable` mode: it removes the namespace's IPv6 addresses and cannot be undone,
+// so it runs only once the rules (which already deny) are in; failing it is a warning.
+std::vector<std::string> disable_ipv6() {
+    std::vector<std::string> warnings;
+    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+        std::ofstream f(path);
+        if (f) f << "1\n";
+        if (!f)
+            warnings.push_back(std::string("ipv6 disable: cannot write ") + path +
+                               " (the rules deny IPv6 anyway)");
+    }
+    return warnings;
+}
+
+size_t count_rules(const kernel::Table& t) {
+    return t.rules.size();
+}
+
+} // namespace
+
+ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
+    Facts facts;
+    if (!target.empty()) {
+        NamespaceHandle ns = NamespaceHandle::open(target);
+        if (needs_discovery(policy)) {
+            NamespaceScope in(ns);
+            NetlinkSocket route(NETLINK_ROUTE);
+            facts = gather_facts(policy, target, route);
+        }
+    } else if (policy.host_access && policy.host_gateways.empty()) {
+        throw Error(ExitCode::target, "--dry-run",
+                    "this policy discovers host gateways: give --netns or --pid");
+    }
+    if (!IpAddr::parse(policy.squid_host) && !facts.squid_resolved)
+        facts.squid_resolved = resolve_in_own_namespace(policy.squid_host);
+    return resolve(policy, facts);
+}
+
+namespace {
+
+// One attempt of the transaction; throws GenerationChanged when someone else changed the
+// ruleset between our read and our commit.
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
+                               const kernel::Table& want, const ApplyHooks& hooks, int attempt,
+                               ApplyTimings& timings) {
+    uint32_t generation = read_generation(nf);
+    std::optional<kernel::Table> previous = read_table(nf, want.name);
+    hooks.before_commit(nf, attempt);
+    if (previous && kernel::compare(want, *previous).empty()) return ApplyResult::Action::unchanged;
+    auto t0 = Clock::now();
+    Batch batch = encode_replace(want, initial_sequence(), generation, previous.has_value());
+    timings.plan_ms += ms_since(t0);
+    t0 = Clock::now();
+    commit(nf, batch);
+    timings.commit_ms = ms_since(t0);
+    t0 = Clock::now();
+
+    auto restore = [&](const std::string& step, const std::string& why) {
+        if (previous)
+            commit(nf, encode_replace(*previous, initial_sequence()));
+        else
+            commit(nf, encode_delete(want.name, initial_sequence()));
+        throw Error(ExitCode::restored, step, why + "; previous state restored");
+    };
+    std::optional<kernel::Table> installed = read_table(nf, want.name);
+    std::vector<std::string> diffs = installed
+                                         ? kernel::compare(want, *installed)
+                                         : std::vector<std::string>{"table missing after commit"};
+    // The decoder's view too: what it reads back must lift to exactly the planned model.
+    if (installed && diffs.empty() && lift(*installed) != planned)
+        diffs.push_back("the decoded table does not lift back to the planned model");
+    hooks.read_back(diffs);
+    timings.verify_ms = ms_since(t0);
+    if (!diffs.empty()) restore("read-back of table inet " + want.name, diffs.front());
+    if (!previous) {
+        try {
+            flush_conntrack(nf);
+        } catch (const Error& e) {
+            restore(e.where(), e.reason());
+        }
+    }
+    return previous ? ApplyResult::Action::replaced : ApplyResult::Action::installed;
+}
+
+} // namespace
+
+ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
+                     const ApplyHooks& hooks) {
+    auto start = Clock::now();
+    ApplyResult result;
+    model::Table planned = plan(policy);
+    kernel::Table want = lower(planned);
+    hooks.planned(want);
+    result.timings.plan_ms = ms_since(start);
+
+    // A concurrent writer (another awf-net, an operator's nft) makes the kernel refuse our
+    // batch; decide again on a fresh read, a bounded number of times.
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            result.action = apply_once(nf, planned, want, hooks, attempt, result.timings);
+            break;
+        } catch (const GenerationChanged& e) {
+            if (attempt == kAttempts) throw Error(ExitCode::kernel_refused, where, e.reason());
+        }
+    }
+    if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
+    result.timings.total_ms = ms_since(start);
+
+    static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
+    result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where + " (" +
+                     planned.comment.substr(planned.comment.find("sha256:"), 19) + ", " +
+                     std::to_string(want.chains.size()) + " chains, " +
+                     std::to_string(want.sets.size()) + " sets, " +
+                     std::to_string(count_rules(want)) + " rules)";
+    return result;
+}
+
+ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyHooks& hooks) {
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    return apply_on(nf, policy, "table inet " + policy.policy.table + " in " + target.describe(),
+                    hooks);
+}
+
+bool remove_table(const std::string& table, const Target& target) {
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    for (int attempt = 1;; ++attempt) {
+        uint32_t generation = read_generation(nf);
+        if (!read_table(nf, table)) return false;
+        try {
+            commit(nf, encode_delete(table, initial_sequence(), generation));
+            return true;
+        } catch (const GenerationChanged&) {
+            if (attempt == 5) throw;
+        }
+    }
+}
+
+} // namespace awf

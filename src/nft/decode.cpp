@@ -1,0 +1,240 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/nft/decode.hpp"
+
+#include "awf/base/error.hpp"
+#include "awf/nft/nftnl_ptr.hpp"
+
+#include <array>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <memory>
+
+namespace awf {
+
+using namespace nftnl;
+
+namespace {
+
+kernel::Bytes bytes_of(const void* p, uint32_t len) {
+    auto* b = static_cast<const uint8_t*>(p);
+    return kernel::Bytes(b, b + len);
+}
+
+// Builds a GET request; `fill` adds the selecting attributes (table, set name).
+template <typename Fill>
+std::vector<char> request(uint16_t type, uint16_t flags, uint32_t seq, uint16_t family,
+                          Fill&& fill) {
+    // Built in place (libmnl writes every byte it emits), then copied out at its real size.
+    alignas(nlmsghdr) std::array<char, 8192> tmp; // GET requests are a few dozen bytes
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(tmp.data(), type, family, flags, seq);
+    fill(nlh);
+    return std::vector<char>(tmp.data(), tmp.data() + nlh->nlmsg_len);
+}
+
+// The bytes of a data attribute of any libnftnl object, empty when unset. The length is only
+// known after the getter ran, hence the two statements.
+template <typename Obj, typename IsSet, typename GetData>
+kernel::Bytes attr_bytes(Obj* obj, uint16_t attr, IsSet is_set, GetData get) {
+    if (!is_set(obj, attr)) return {};
+    uint32_t len = 0;
+    const void* d = get(obj, attr, &len);
+    return bytes_of(d, len);
+}
+
+kernel::Expr decode_expr(nftnl_expr* x) {
+    kernel::Expr e;
+    e.name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
+    for (uint16_t id : kernel::known_attrs(e.name)) {
+        if (!nftnl_expr_is_set(x, id)) continue;
+        switch (*kernel::attr_type(e.name, id)) {
+        case kernel::AttrType::u8:
+            e.set(id, nftnl_expr_get_u8(x, id));
+            break;
+        case kernel::AttrType::u16:
+            e.set(id, nftnl_expr_get_u16(x, id));
+            break;
+        case kernel::AttrType::u32:
+        case kernel::AttrType::verdict:
+            e.set(id, nftnl_expr_get_u32(x, id));
+            break;
+        case kernel::AttrType::u64:
+            e.set(id, nftnl_expr_get_u64(x, id));
+            break;
+        case kernel::AttrType::str:
+            e.set_str(id, nftnl_expr_get_str(x, id));
+            break;
+        case kernel::AttrType::data: {
+            uint32_t len = 0;
+            const void* d = nftnl_expr_get(x, id, &len);
+            e.set_data(id, bytes_of(d, len));
+            break;
+        }
+        }
+    }
+    return e;
+}
+
+} // namespace
+
+uint32_t read_generation(NetlinkSocket& sock) {
+    uint32_t seq = initial_sequence();
+    auto req = request(NFT_MSG_GETGEN, NLM_F_ACK, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
+    std::optional<uint32_t> gen;
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        GenPtr g(nftnl_gen_alloc());
+        if (nftnl_gen_nlmsg_parse(nlh, g.get()) == 0)
+            gen = nftnl_gen_get_u32(g.get(), NFTNL_GEN_ID);
+    });
+    if (!gen)
+        throw Error(ExitCode::internal, "netlink",
+                    "the kernel did not report the ruleset generation");
+    return *gen;
+}
+
+std::vector<TableId> list_tables(NetlinkSocket& sock) {
+    std::vector<TableId> out;
+    uint32_t seq = initial_sequence();
+    auto req = request(NFT_MSG_GETTABLE, NLM_F_DUMP, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        TablePtr t(nftnl_table_alloc());
+        if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return;
+        out.push_back({nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY),
+                       nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME)});
+    });
+    return out;
+}
+
+std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name,
+                                        uint32_t family) {
+    uint32_t seq = initial_sequence();
+    std::optional<kernel::Table> table;
+
+    TablePtr sel(nftnl_table_alloc());
+    nftnl_table_set_str(sel.get(), NFTNL_TABLE_NAME, name.c_str());
+    auto req = request(NFT_MSG_GETTABLE, NLM_F_ACK, seq, static_cast<uint16_t>(family),
+                       [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, sel.get()); });
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        TablePtr t(nftnl_table_alloc());
+        if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return;
+        kernel::Table k;
+        k.name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
+        k.family = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY);
+        k.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
+        k.handle = nftnl_table_get_u64(t.get(), NFTNL_TABLE_HANDLE);
+        k.udata =
+            attr_bytes(t.get(), NFTNL_TABLE_USERDATA, nftnl_table_is_set, nftnl_table_get_data);
+        table = std::move(k);
+    });
+    if (!table) return std::nullopt;
+
+    ++seq;
+    ChainPtr csel(nftnl_chain_alloc());
+    nftnl_chain_set_str(csel.get(), NFTNL_CHAIN_TABLE, name.c_str());
+    req = request(NFT_MSG_GETCHAIN, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
+                  [&](nlmsghdr* n) { nftnl_chain_nlmsg_build_payload(n, csel.get()); });
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        ChainPtr c(nftnl_chain_alloc());
+        if (nftnl_chain_nlmsg_parse(nlh, c.get()) < 0) return;
+        if (name != nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)) return;
+        kernel::Chain k;
+        k.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
+        k.handle = nftnl_chain_get_u64(c.get(), NFTNL_CHAIN_HANDLE);
+        if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
+            k.type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
+            k.hooknum = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+            k.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
+            k.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
+        }
+        table->chains.push_back(std::move(k));
+    });
+
+    ++seq;
+    SetPtr ssel(nftnl_set_alloc());
+    nftnl_set_set_str(ssel.get(), NFTNL_SET_TABLE, name.c_str());
+    req = request(NFT_MSG_GETSET, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
+                  [&](nlmsghdr* n) { nftnl_set_nlmsg_build_payload(n, ssel.get()); });
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        SetPtr s(nftnl_set_alloc());
+        if (nftnl_set_nlmsg_parse(nlh, s.get()) < 0) return;
+        if (name != nftnl_set_get_str(s.get(), NFTNL_SET_TABLE)) return;
+        kernel::Set k;
+        k.name = nftnl_set_get_str(s.get(), NFTNL_SET_NAME);
+        k.flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
+        k.key_type = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE);
+        k.key_len = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_LEN);
+        k.field_lens =
+            attr_bytes(s.get(), NFTNL_SET_DESC_CONCAT, nftnl_set_is_set, nftnl_set_get_data);
+        k.udata = attr_bytes(s.get(), NFTNL_SET_USERDATA, nftnl_set_is_set, nftnl_set_get_data);
+        table->sets.push_back(std::move(k));
+    });
+    // Anonymous sets belong to the rules that use them; they are not objects of the table.
+    std::erase_if(table->sets, [](const kernel::Set& s) { return s.flags & NFT_SET_ANONYMOUS; });
+
+    for (auto& set : table->sets) {
+        ++seq;
+        SetPtr esel(nftnl_set_alloc());
+        nftnl_set_set_str(esel.get(), NFTNL_SET_TABLE, name.c_str());
+        nftnl_set_set_str(esel.get(), NFTNL_SET_NAME, set.name.c_str());
+        req = request(NFT_MSG_GETSETELEM, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
+                      [&](nlmsghdr* n) { nftnl_set_elems_nlmsg_build_payload(n, esel.get()); });
+        sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+            SetPtr s(nftnl_set_alloc());
+            if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0) return;
+            ElemIterPtr it(nftnl_set_elems_iter_create(s.get()));
+            for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e;
+                 e = nftnl_set_elems_iter_next(it.get())) {
+                kernel::Elem k;
+                // Reads an element attribute; the length is only known after the call.
+                auto data = [e](uint16_t attr) {
+                    uint32_t len = 0;
+                    const void* p = nftnl_set_elem_get(e, attr, &len);
+                    return bytes_of(p, len);
+                };
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) k.key = data(NFTNL_SET_ELEM_KEY);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
+                    k.key_end = data(NFTNL_SET_ELEM_KEY_END);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+                    k.flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
+                    k.udata = data(NFTNL_SET_ELEM_USERDATA);
+                set.elems.push_back(std::move(k));
+            }
+        });
+    }
+
+    ++seq;
+    RulePtr rsel(nftnl_rule_alloc());
+    nftnl_rule_set_str(rsel.get(), NFTNL_RULE_TABLE, name.c_str());
+    req = request(NFT_MSG_GETRULE, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
+                  [&](nlmsghdr* n) { nftnl_rule_nlmsg_build_payload(n, rsel.get()); });
+    std::vector<kernel::Rule> rules;
+    sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        RulePtr r(nftnl_rule_alloc());
+        if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0) return;
+        if (name != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE)) return;
+        kernel::Rule k;
+        k.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+        k.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+        k.udata = attr_bytes(r.get(), NFTNL_RULE_USERDATA, nftnl_rule_is_set, nftnl_rule_get_data);
+        ExprIterPtr it(nftnl_expr_iter_create(r.get()));
+        for (nftnl_expr* x = nftnl_expr_iter_next(it.get()); x; x = nftnl_expr_iter_next(it.get()))
+            k.exprs.push_back(decode_expr(x));
+        rules.push_back(std::move(k));
+    });
+    // Dumps list rules per chain in order; keep them grouped by the chain order above.
+    for (const auto& c : table->chains)
+        for (auto& r : rules)
+            if (r.chain == c.name) table->rules.push_back(r);
+    return table;
+}
+
+} // namespace awf

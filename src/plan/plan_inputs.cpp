@@ -1,0 +1,253 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/plan/plan_inputs.hpp"
+
+#include "awf/base/digest.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace awf {
+
+namespace {
+
+template <typename T> std::vector<T> sorted_unique(std::vector<T> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+void add_proxy_ports(std::vector<ProxyPorts>& v, const IpAddr& a, const PortSet& ports) {
+    for (auto& p : v)
+        if (p.addr == a) {
+            p.ports |= ports;
+            return;
+        }
+    v.push_back({a, ports});
+}
+
+std::string addrs(const std::vector<IpAddr>& v) {
+    std::string s;
+    for (const auto& a : v)
+        s += (s.empty() ? "" : ",") + a.str();
+    return s;
+}
+
+} // namespace
+
+std::vector<Cidr> fold_prefixes(std::vector<Cidr> v) {
+    std::sort(v.begin(), v.end(), [](const Cidr& a, const Cidr& b) {
+        return a.addr != b.addr ? a.addr < b.addr : a.prefix < b.prefix;
+    });
+    std::vector<Cidr> kept;
+    for (const auto& c : v)
+        if (kept.empty() || !kept.back().contains(c.addr)) // contains() also compares families
+            kept.push_back(c);
+    return kept;
+}
+
+PlanInputs derive(const ResolvedPolicy& r) {
+    const Policy& p = r.policy;
+    PlanInputs in;
+    in.table = p.table;
+    in.squid = r.squid;
+    in.squid_port = p.squid_port;
+    in.proxies = {r.squid};
+    add_proxy_ports(in.proxy_ports, r.squid, PortSet{{p.squid_port, p.squid_port}});
+    if (p.api_proxy) {
+        in.proxies.push_back(p.api_proxy->addr);
+        add_proxy_ports(in.proxy_ports, p.api_proxy->addr, p.api_proxy->ports);
+    }
+    if (p.cli_proxy) {
+        in.proxies.push_back(p.cli_proxy->addr);
+        add_proxy_ports(in.proxy_ports, p.cli_proxy->addr, p.cli_proxy->ports);
+    }
+    if (p.doh_proxy) in.proxies.push_back(*p.doh_proxy);
+    in.proxies = sorted_unique(in.proxies);
+    std::sort(in.proxy_ports.begin(), in.proxy_ports.end(),
+              [](const ProxyPorts& a, const ProxyPorts& b) { return a.addr < b.addr; });
+    in.dns = sorted_unique(r.dns);
+    in.gateways = sorted_unique(r.gateways);
+    in.web_ports = PortSet{{80, 80}, {443, 443}};
+    in.web_ports |= p.allow_host_ports;
+    in.web_ports = in.web_ports - p.dangerous_ports;
+    if (!in.gateways.empty()) {
+        in.gateway_ports = in.web_ports;
+        in.gateway_ports |= p.host_service_ports;
+    }
+    in.dangerous_ports = p.dangerous_ports;
+    switch (p.inbound.kind) {
+    case Inbound::Kind::any:
+        in.inbound = PlanInputs::InboundKind::any;
+        break;
+    case Inbound::Kind::none:
+        in.inbound = PlanInputs::InboundKind::none;
+        break;
+    default:
+        in.inbound = PlanInputs::InboundKind::sources;
+        in.inbound_sources = fold_prefixes(r.inbound_sources);
+    }
+    in.blocked_action = p.blocked_action;
+    in.log_group = p.log_group;
+    in.ipv6 = p.ipv6;
+    return in;
+}
+
+std::string PlanInputs::canonical() const {
+    std::ostringstream o;
+    o << "table=" << table << "\n";
+    o << "squid=" << squid.str() << ":" << squid_port << "\n";
+    o << "proxies=" << addrs(proxies) << "\n";
+    o << "proxy_ports=";
+    for (const auto& p : proxy_ports)
+        o << p.addr.str() << ":" << p.ports.str() << ";";
+    o << "\n";
+    o << "dns=" << addrs(dns) << "\n";
+    o << "gateways=" << addrs(gateways) << "\n";
+    o << "gateway_ports=" << gateway_ports.str() << "\n";
+    o << "web_ports=" << web_ports.str() << "\n";
+    o << "dangerous_ports=" << dangerous_ports.str() << "\n";
+    static constexpr const char* kinds[] = {"sources", "any", "none"};
+    o << "inbound=" << kinds[static_cast<int>(inbound)];
+    for (const auto& c : inbound_sources)
+        o << "," << c.str();
+    o << "\n";
+    o << "blocked_action=" << (blocked_action == BlockedAction::reject ? "reject" : "drop") << "\n";
+    o << "log_group=" << (log_group ? std::to_string(*log_group) : "off") << "\n";
+    o << "ipv6=" << (ipv6 == Ipv6Mode::disable ? "disable" : "block") << "\n";
+    return o.str();
+}
+
+std::string PlanInputs::digest() const {
+    return sha256_hex(canonical());
+}
+
+namespace {
+
+const model::Set* find_set(const model::Table& t, const std::string& name) {
+    for (const auto& s : t.sets)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+const model::Chain* find_chain(const model::Table& t, const std::string& name) {
+    for (const auto& c : t.chains)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+IpAddr addr_of(const model::Bytes& b) {
+    IpAddr a;
+    a.family = b.size() == 4 ? Family::v4 : Family::v6;
+    std::copy(b.begin(), b.end(), a.bytes.begin());
+    return a;
+}
+
+uint16_t port_of(const model::Bytes& b) {
+    return static_cast<uint16_t>(b.at(0) << 8 | b.at(1));
+}
+
+std::optional<PortSet> ports_of(const model::Table& t, const std::string& name) {
+    const model::Set* s = find_set(t, name);
+    if (!s) return std::nullopt;
+    std::vector<PortRange> r;
+    for (const auto& el : s->elements)
+        r.push_back({port_of(el.at(0).lo), port_of(el.at(0).hi)});
+    return PortSet(r);
+}
+
+bool addrs_of(const model::Table& t, const std::string& name, std::vector<IpAddr>& out) {
+    const model::Set* s = find_set(t, name);
+    if (!s) return false;
+    for (const auto& el : s->elements)
+        out.push_back(addr_of(el.at(0).lo));
+    return true;
+}
+
+bool cidrs_of(const model::Table& t, const std::string& name, std::vector<Cidr>& out) {
+    const model::Set* s = find_set(t, name);
+    if (!s) return false;
+    for (const auto& el : s->elements) {
+        IpAddr lo = addr_of(el.at(0).lo), hi = addr_of(el.at(0).hi);
+        bool found = false;
+        for (int prefix = 0; prefix <= static_cast<int>(lo.size() * 8) && !found; ++prefix) {
+            Cidr c = Cidr::of(lo, static_cast<uint8_t>(prefix));
+            if (c.addr == lo && c.last() == hi) {
+                out.push_back(c);
+                found = true;
+            }
+        }
+        if (!found) return false; // not a prefix: not something awf-net writes
+    }
+    return true;
+}
+
+template <typename T> const T* find_stmt(const model::Chain& c) {
+    for (const auto& r : c.rules)
+        for (const auto& st : r.stmts)
+            if (auto* x = std::get_if<T>(&st)) return x;
+    return nullptr;
+}
+
+} // namespace
+
+std::optional<PlanInputs> recover(const model::Table& t, Ipv6Mode ipv6) {
+    PlanInputs in;
+    in.table = t.name;
+    in.ipv6 = ipv6;
+    const model::Chain* nat = find_chain(t, "nat_output");
+    const model::Chain* out = find_chain(t, "filter_output");
+    const model::Chain* input = find_chain(t, "filter_input");
+    if (!nat || !out || !input) return std::nullopt;
+    const model::Dnat* dnat = find_stmt<model::Dnat>(*nat);
+    if (!dnat) return std::nullopt;
+    in.squid = dnat->addr;
+    in.squid_port = dnat->port;
+
+    if (!addrs_of(t, "proxies_v4", in.proxies)) return std::nullopt;
+    const model::Set* pp = find_set(t, "proxy_ports_v4");
+    if (!pp) return std::nullopt;
+    for (const auto& el : pp->elements)
+        add_proxy_ports(in.proxy_ports, addr_of(el.at(0).lo),
+                        PortSet{{port_of(el.at(1).lo), port_of(el.at(1).hi)}});
+    for (const char* name : {"dns_v4", "dns_v6"}) {
+        const model::Set* s = find_set(t, name);
+        if (!s) return std::nullopt;
+        for (const auto& el : s->elements)
+            in.dns.push_back(addr_of(el.at(0).lo));
+    }
+    in.dns = sorted_unique(in.dns);
+    if (!addrs_of(t, "gateways_v4", in.gateways) || !addrs_of(t, "gateways_v6", in.gateways))
+        return std::nullopt;
+    in.gateways = sorted_unique(in.gateways);
+    auto gw = ports_of(t, "gateway_ports");
+    auto web = ports_of(t, "web_ports");
+    auto dangerous = ports_of(t, "dangerous_ports");
+    if (!gw || !web || !dangerous) return std::nullopt;
+    in.gateway_ports = *gw;
+    in.web_ports = *web;
+    in.dangerous_ports = *dangerous;
+
+    bool has_sources = find_set(t, "inbound_v4") != nullptr;
+    if (has_sources) {
+        if (!cidrs_of(t, "inbound_v4", in.inbound_sources) ||
+            !cidrs_of(t, "inbound_v6", in.inbound_sources))
+            return std::nullopt;
+        in.inbound = PlanInputs::InboundKind::sources;
+        in.inbound_sources = fold_prefixes(in.inbound_sources);
+    } else {
+        // `inbound any` ends the input chain with an accept; `none` with the drop alone.
+        const auto& last = input->rules.empty() ? model::Rule{} : input->rules.back();
+        bool accepts =
+            !last.stmts.empty() && std::holds_alternative<model::Verdict>(last.stmts.back()) &&
+            std::get<model::Verdict>(last.stmts.back()).code == model::VerdictCode::accept;
+        in.inbound = accepts ? PlanInputs::InboundKind::any : PlanInputs::InboundKind::none;
+    }
+    in.blocked_action =
+        find_stmt<model::RejectTcpReset>(*out) ? BlockedAction::reject : BlockedAction::drop;
+    const model::Log* log = find_stmt<model::Log>(*out);
+    in.log_group = log ? std::optional<uint16_t>(log->group) : std::nullopt;
+    return in;
+}
+
+} // namespace awf

@@ -1,0 +1,55 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/plan/verify.hpp"
+
+#include "awf/nft/lift.hpp"
+#include "awf/nft/lower.hpp"
+#include "awf/plan/planner.hpp"
+
+namespace awf {
+
+Verification verify(const kernel::Table& installed) {
+    Verification v;
+    model::Table lifted = lift(installed);
+    auto recorded = parse_table_comment(lifted.comment);
+    if (!recorded) {
+        v.checked = true;
+        v.differences.push_back("the table comment does not record an awf-net version and digest");
+        v.inputs = recover(lifted, Ipv6Mode::disable);
+        return v;
+    }
+    v.recorded_version = recorded->version;
+    v.recorded_digest = recorded->digest;
+    if (recorded->version != AWF_VERSION) {
+        v.note = "installed by awf-net " + recorded->version + "; this is " + AWF_VERSION +
+                 ", which may plan differently: not verified";
+        v.inputs = recover(lifted, Ipv6Mode::disable);
+        return v;
+    }
+    v.checked = true;
+    // The rules are the same in both IPv6 modes; the digest tells which one was recorded.
+    for (Ipv6Mode mode : {Ipv6Mode::disable, Ipv6Mode::block}) {
+        auto in = recover(lifted, mode);
+        if (in && in->digest() == recorded->digest) {
+            v.inputs = in;
+            break;
+        }
+    }
+    if (!v.inputs) {
+        v.inputs = recover(lifted, Ipv6Mode::disable);
+        if (!v.inputs) {
+            v.differences.push_back(
+                "a set, chain or rule awf-net always installs is missing or altered");
+            return v;
+        }
+        v.differences.push_back("the sets and rules no longer match the recorded policy digest");
+    }
+    kernel::Table want = lower(plan(*v.inputs));
+    for (auto& d : kernel::compare(want, installed))
+        // After a digest mismatch the re-planned comment differs by construction; say it once.
+        if (v.differences.empty() || d.find("userdata") == std::string::npos)
+            v.differences.push_back(d);
+    return v;
+}
+
+} // namespace awf

@@ -1,0 +1,335 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/policy/policy_options.hpp"
+
+#include "awf/base/error.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace awf {
+
+namespace {
+
+// Every value-taking policy option; switches are listed separately (config: key = true).
+constexpr const char* kValueOptions[] = {"squid",
+                                         "dns-servers",
+                                         "doh-proxy",
+                                         "host-gateway",
+                                         "allow-host-ports",
+                                         "allow-host-service-ports",
+                                         "api-proxy",
+                                         "cli-proxy",
+                                         "dangerous-ports",
+                                         "inbound",
+                                         "ipv6",
+                                         "blocked-action",
+                                         "log-group",
+                                         "table"};
+constexpr const char* kSwitches[] = {"enable-host-access", "no-log"};
+
+std::string flag(const std::string& name) {
+    return "--" + name;
+}
+
+const std::string* single(const RawOptions& raw, const std::string& name) {
+    auto it = raw.find(name);
+    if (it == raw.end() || it->second.empty()) return nullptr;
+    if (it->second.size() > 1 && name != "host-gateway")
+        throw input_error(flag(name), it->second.back(), "given more than once");
+    return &it->second.back();
+}
+
+bool truthy(const std::string& name, const std::string& v) {
+    if (v == "true" || v == "1" || v == "yes" || v == "on" || v.empty()) return true;
+    if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+    throw input_error(flag(name), v, "expected true or false");
+}
+
+IpAddr parse_addr(const std::string& field, const std::string& text) {
+    auto a = IpAddr::parse(text);
+    if (!a) throw input_error(field, text, "not an IP address");
+    return *a;
+}
+
+IpAddr parse_v4(const std::string& field, const std::string& text) {
+    IpAddr a = parse_addr(field, text);
+    if (!a.is_v4()) throw input_error(field, text, "must be an IPv4 address");
+    return a;
+}
+
+uint16_t parse_number(const std::string& field, const std::string& text, unsigned lo, unsigned hi) {
+    unsigned v = 0;
+    bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (!digits || ec != std::errc{} || end != text.data() + text.size() ||
+        (text.size() > 1 && text[0] == '0'))
+        throw input_error(field, text, "not a number");
+    if (v < lo || v > hi)
+        throw input_error(field, text,
+                          "out of range " + std::to_string(lo) + "-" + std::to_string(hi));
+    return static_cast<uint16_t>(v);
+}
+
+PortSet parse_ports(const std::string& field, const std::string& text) {
+    return PortSet(parse_port_list(text, field));
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto b = item.find_first_not_of(" \t");
+        if (b == std::string::npos) continue;
+        auto e = item.find_last_not_of(" \t");
+        out.push_back(item.substr(b, e - b + 1));
+    }
+    return out;
+}
+
+// ADDR[:SPECS]; an IPv4 address, so the first ':' separates the ports.
+ProxyEndpoint parse_proxy(const std::string& field, const std::string& text,
+                          PortSet default_ports) {
+    auto colon = text.find(':');
+    ProxyEndpoint p;
+    p.addr = parse_v4(field, text.substr(0, colon));
+    p.ports =
+        colon == std::string::npos ? default_ports : parse_ports(field, text.substr(colon + 1));
+    if (p.ports.empty()) throw input_error(field, text, "no ports");
+    return p;
+}
+
+} // namespace
+
+po::options_description policy_options_description() {
+    po::options_description d("Policy");
+    d.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                    "key = value lines with the flag names below, '#' comments")(
+        "from-env", po::bool_switch(), "read the old script's environment variables")(
+        "squid", po::value<std::string>()->value_name("ADDR:PORT"),
+        "Squid proxy (default 172.30.0.10:3128)")("dns-servers",
+                                                  po::value<std::string>()->value_name("LIST"),
+                                                  "allowed resolvers (default 8.8.8.8,8.8.4.4)")(
+        "doh-proxy", po::value<std::string>()->value_name("ADDR"), "DNS only to this address")(
+        "enable-host-access", po::bool_switch(), "allow direct traffic to the host gateways")(
+        "host-gateway", po::value<std::vector<std::string>>()->value_name("ADDR"),
+        "host gateway (repeatable; default: discovered)")(
+        "allow-host-ports", po::value<std::string>()->value_name("SPECS"),
+        "ports DNAT'd to Squid, direct to gateways")("allow-host-service-ports",
+                                                     po::value<std::string>()->value_name("SPECS"),
+                                                     "ports reachable only on the gateways")(
+        "api-proxy", po::value<std::string>()->value_name("ADDR[:SPECS]"),
+        "API proxy (ports default 10000-10004)")(
+        "cli-proxy", po::value<std::string>()->value_name("ADDR[:SPECS]"),
+        "CLI proxy (ports default 11000)")("dangerous-ports",
+                                           po::value<std::string>()->value_name("SPECS"),
+                                           "replaces the default dangerous list")(
+        "inbound", po::value<std::string>()->value_name("local|any|none|CIDRS"),
+        "who may connect to the sandbox (default local)")(
+        "ipv6", po::value<std::string>()->value_name("disable|block"),
+        "IPv6 mode (default disable)")("blocked-action",
+                                       po::value<std::string>()->value_name("reject|drop"),
+                                       "what denied packets get (default reject)")(
+        "log-group", po::value<std::string>()->value_name("N"),
+        "NFLOG group for denied packets (default 1)")("no-log", po::bool_switch(),
+                                                      "no NFLOG events")(
+        "table", po::value<std::string>()->value_name("NAME"),
+        "name of the inet table (default awf)");
+    return d;
+}
+
+RawOptions raw_from_variables(const po::variables_map& vm) {
+    RawOptions raw;
+    for (const char* name : kValueOptions) {
+        auto it = vm.find(name);
+        if (it == vm.end() || it->second.defaulted()) continue;
+        if (std::string(name) == "host-gateway")
+            raw[name] = it->second.as<std::vector<std::string>>();
+        else
+            raw[name] = {it->second.as<std::string>()};
+    }
+    for (const char* name : kSwitches) {
+        auto it = vm.find(name);
+        if (it != vm.end() && it->second.as<bool>()) raw[name] = {"true"};
+    }
+    return raw;
+}
+
+RawOptions raw_from_config_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw input_error("--config", path, "cannot be read");
+    RawOptions raw;
+    std::string line;
+    int lineno = 0;
+    const std::string where = "--config " + path;
+    while (std::getline(in, line)) {
+        ++lineno;
+        auto hash = line.find('#');
+        if (hash != std::string::npos) line.erase(hash);
+        auto b = line.find_first_not_of(" \t\r");
+        if (b == std::string::npos) continue;
+        auto e = line.find_last_not_of(" \t\r");
+        line = line.substr(b, e - b + 1);
+        auto eq = line.find('=');
+        std::string key = line.substr(0, eq);
+        key.erase(key.find_last_not_of(" \t") + 1);
+        std::string value;
+        if (eq != std::string::npos) {
+            value = line.substr(eq + 1);
+            auto vb = value.find_first_not_of(" \t");
+            value = vb == std::string::npos ? "" : value.substr(vb);
+        }
+        const std::string at = where + ":" + std::to_string(lineno);
+        bool is_value = false, is_switch = false;
+        for (const char* n : kValueOptions)
+            is_value |= key == n;
+        for (const char* n : kSwitches)
+            is_switch |= key == n;
+        if (!is_value && !is_switch) throw input_error(at, key, "unknown key");
+        if (is_value && (eq == std::string::npos || value.empty()))
+            throw input_error(at, key, "missing value");
+        if (is_switch) {
+            if (!truthy(key, value)) continue;
+            value = "true";
+        }
+        raw[key].push_back(value);
+    }
+    return raw;
+}
+
+RawOptions raw_from_env(const EnvLookup& env) {
+    RawOptions raw;
+    auto get = [&](const char* name) -> std::optional<std::string> {
+        auto v = env(name);
+        if (v && v->empty()) return std::nullopt;
+        return v;
+    };
+    auto host = get("SQUID_PROXY_HOST");
+    auto port = get("SQUID_PROXY_PORT");
+    if (host || port) raw["squid"] = {host.value_or("172.30.0.10") + ":" + port.value_or("3128")};
+    if (auto v = get("AWF_DNS_SERVERS")) raw["dns-servers"] = {*v};
+    if (auto v = get("AWF_DOH_PROXY_IP");
+        v && env("AWF_DOH_ENABLED") != std::optional<std::string>("false"))
+        raw["doh-proxy"] = {*v};
+    if (get("AWF_ENABLE_HOST_ACCESS")) raw["enable-host-access"] = {"true"};
+    if (auto v = get("AWF_HOST_GATEWAY_IP")) raw["fallback-gateway"] = {*v};
+    if (auto v = get("AWF_VALID_ALLOW_HOST_PORTS"))
+        raw["allow-host-ports"] = {*v};
+    else if (auto w = get("AWF_ALLOW_HOST_PORTS"))
+        raw["allow-host-ports"] = {*w};
+    if (auto v = get("AWF_VALID_HOST_SERVICE_PORTS"))
+        raw["allow-host-service-ports"] = {*v};
+    else if (auto w = get("AWF_HOST_SERVICE_PORTS"))
+        raw["allow-host-service-ports"] = {*w};
+    if (auto v = get("AWF_API_PROXY_IP")) raw["api-proxy"] = {*v};
+    if (auto v = get("AWF_CLI_PROXY_IP")) raw["cli-proxy"] = {*v};
+    return raw;
+}
+
+void merge_lower_precedence(RawOptions& higher, const RawOptions& lower) {
+    for (const auto& [k, v] : lower)
+        higher.try_emplace(k, v);
+}
+
+Policy policy_from_raw(const RawOptions& raw) {
+    Policy p = Policy::defaults();
+    if (auto v = single(raw, "squid")) {
+        auto colon = v->rfind(':');
+        if (colon == std::string::npos || colon == 0)
+            throw input_error("--squid", *v, "expected ADDR:PORT");
+        p.squid_host = v->substr(0, colon);
+        auto port = parse_port_spec(v->substr(colon + 1));
+        if (!port.range || port.range->first != port.range->last)
+            throw input_error("--squid", *v,
+                              "bad port: " + (port.error.empty() ? "a range" : port.error));
+        p.squid_port = port.range->first;
+        if (auto lit = IpAddr::parse(p.squid_host); lit && !lit->is_v4())
+            throw input_error("--squid", *v, "must be an IPv4 address");
+    }
+    if (auto v = single(raw, "dns-servers")) {
+        p.dns_servers.clear();
+        for (const auto& s : split_list(*v))
+            p.dns_servers.push_back(parse_addr("--dns-servers", s));
+        if (p.dns_servers.empty()) throw input_error("--dns-servers", *v, "no servers");
+    }
+    if (auto v = single(raw, "doh-proxy")) p.doh_proxy = parse_v4("--doh-proxy", *v);
+    if (auto v = single(raw, "enable-host-access"))
+        p.host_access = truthy("enable-host-access", *v);
+    if (auto it = raw.find("host-gateway"); it != raw.end())
+        for (const auto& g : it->second)
+            p.host_gateways.push_back(parse_addr("--host-gateway", g));
+    if (auto v = single(raw, "fallback-gateway"))
+        p.fallback_gateway = parse_addr("AWF_HOST_GATEWAY_IP", *v);
+    if (auto v = single(raw, "allow-host-ports"))
+        p.allow_host_ports = parse_ports("--allow-host-ports", *v);
+    if (auto v = single(raw, "allow-host-service-ports"))
+        p.host_service_ports = parse_ports("--allow-host-service-ports", *v);
+    if (auto v = single(raw, "api-proxy"))
+        p.api_proxy = parse_proxy("--api-proxy", *v, PortSet{{10000, 10004}});
+    if (auto v = single(raw, "cli-proxy"))
+        p.cli_proxy = parse_proxy("--cli-proxy", *v, PortSet{{11000, 11000}});
+    if (auto v = single(raw, "dangerous-ports"))
+        p.dangerous_ports = parse_ports("--dangerous-ports", *v);
+    if (auto v = single(raw, "inbound")) {
+        if (*v == "local")
+            p.inbound.kind = Inbound::Kind::local;
+        else if (*v == "any")
+            p.inbound.kind = Inbound::Kind::any;
+        else if (*v == "none")
+            p.inbound.kind = Inbound::Kind::none;
+        else {
+            p.inbound.kind = Inbound::Kind::cidrs;
+            for (const auto& s : split_list(*v)) {
+                auto c = Cidr::parse(s);
+                if (!c) throw input_error("--inbound", s, "not local, any, none or a CIDR");
+                p.inbound.cidrs.push_back(*c);
+            }
+            if (p.inbound.cidrs.empty()) throw input_error("--inbound", *v, "no CIDRs");
+        }
+    }
+    if (auto v = single(raw, "ipv6")) {
+        if (*v == "disable")
+            p.ipv6 = Ipv6Mode::disable;
+        else if (*v == "block")
+            p.ipv6 = Ipv6Mode::block;
+        else
+            throw input_error("--ipv6", *v, "expected disable or block");
+    }
+    if (auto v = single(raw, "blocked-action")) {
+        if (*v == "reject")
+            p.blocked_action = BlockedAction::reject;
+        else if (*v == "drop")
+            p.blocked_action = BlockedAction::drop;
+        else
+            throw input_error("--blocked-action", *v, "expected reject or drop");
+    }
+    auto group = single(raw, "log-group");
+    auto nolog = single(raw, "no-log");
+    if (group && nolog) throw input_error("--no-log", "true", "conflicts with --log-group");
+    if (group) p.log_group = parse_number("--log-group", *group, 0, 65535);
+    if (nolog && truthy("no-log", *nolog)) p.log_group.reset();
+    if (auto v = single(raw, "table")) {
+        bool ok = !v->empty() && v->size() <= 64 &&
+                  v->find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                      std::string::npos &&
+                  !std::isdigit(static_cast<unsigned char>((*v)[0]));
+        if (!ok)
+            throw input_error("--table", *v, "expected a name of letters, digits, '_' and '-'");
+        p.table = *v;
+    }
+    return p;
+}
+
+Policy read_policy(const po::variables_map& vm, const EnvLookup& env) {
+    RawOptions raw = raw_from_variables(vm);
+    if (vm.count("config"))
+        merge_lower_precedence(raw, raw_from_config_file(vm["config"].as<std::string>()));
+    if (vm.count("from-env") && vm["from-env"].as<bool>())
+        merge_lower_precedence(raw, raw_from_env(env));
+    return policy_from_raw(raw);
+}
+
+} // namespace awf
