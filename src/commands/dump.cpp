@@ -4,6 +4,7 @@
 #include "awf/commands/options.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/text.hpp"
 #include "awf/kernel/inspect.hpp"
 #include "awf/plan/model_json.hpp"
 #include "awf/plan/nft_text.hpp"
@@ -54,7 +55,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     desc.add(target_options());
     desc.add_options()("json", po::bool_switch(), "JSON for tools")(
         "all", po::bool_switch(), "also name every other table of the namespace")(
-        "no-counters", po::bool_switch(), "omit counters and comments: output nft -f accepts")(
+        "no-counters", po::bool_switch(), "omit counter values: output nft -f accepts (comments stay: they record the policy)")(
         "table", po::value<std::string>()->value_name("NAME"),
         "table name (default awf)")("help,h", "this help");
     auto vm = parse(args, desc, "dump");
@@ -85,7 +86,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
             for (const auto& t : in.others)
                 j["other_tables"].push_back(to_json(t));
         }
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return rc;
     }
     bool counters = !vm["no-counters"].as<bool>();
@@ -95,16 +96,16 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
         if (counters) {
             std::cout << "# table inet " << table << " in " << where << "\n";
             if (!v->recorded_version.empty())
-                std::cout << "# installed by awf-net " << v->recorded_version
+                std::cout << "# installed by awf-net " << printable(v->recorded_version)
                           << ", policy sha256:" << v->recorded_digest.substr(0, 12) << "\n";
             if (v->inputs)
                 for (const auto& line : summary_lines(*v->inputs))
                     std::cout << "#   " << line << "\n";
-            if (!v->note.empty()) std::cout << "# " << v->note << "\n";
+            if (!v->note.empty()) std::cout << "# " << printable(v->note) << "\n";
             if (v->tampered()) {
                 std::cout << "# TAMPERED: differs from its recorded policy:\n";
                 for (const auto& d : v->differences)
-                    std::cout << "#   " << d << "\n";
+                    std::cout << "#   " << printable(d) << "\n";
             } else if (v->checked) {
                 std::cout << "# verified: equal to what its recorded policy plans\n";
             }
@@ -112,7 +113,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
         std::cout << to_nft_text(*in.awf, NftTextOptions{counters});
     }
     for (const auto& t : in.others) {
-        std::cout << "\n# also in this namespace: table " << t.family << " " << t.name
+        std::cout << "\n# also in this namespace: table " << t.family << " " << printable(t.name)
                   << " (not awf-net's; rules outside awf-net's vocabulary are shown raw)\n";
         std::cout << to_nft_text(t, NftTextOptions{counters});
     }

@@ -2,6 +2,8 @@
 
 #include "awf/kernel/nflog.hpp"
 
+#include "awf/base/text.hpp"
+
 #include "awf/base/error.hpp"
 
 #include <arpa/inet.h>
@@ -58,7 +60,7 @@ std::string endpoint(const IpAddr& a, std::optional<uint16_t> port) {
 } // namespace
 
 std::string LogEvent::text() const {
-    std::string s = iso_time(time) + " " + prefix + proto_name(proto) + " " + src.str() + " -> " +
+    std::string s = iso_time(time) + " " + printable(prefix) + proto_name(proto) + " " + src.str() + " -> " +
                     endpoint(dst, dport);
     if (uid) s += " uid " + std::to_string(*uid);
     return s;
@@ -72,7 +74,7 @@ std::string LogEvent::json() const {
                      {"destination", dst.str()}};
     if (dport) j["port"] = *dport;
     if (uid) j["uid"] = *uid;
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool parse_network_header(const uint8_t* d, size_t len, LogEvent& ev) {

@@ -94,35 +94,42 @@ std::optional<std::vector<Stmt>> match_exprs(const std::vector<Expr>& x) {
             while (k < x.size() && field_of_load(x[k]))
                 fields.push_back(*field_of_load(x[k++]));
             if (is(k, "lookup")) {
-                out.push_back(
-                    Match{Match::Kind::in_set, fields, 0, 0, x[k].get(NFTNL_EXPR_LOOKUP_SET)->str});
+                const auto* set = x[k].get(NFTNL_EXPR_LOOKUP_SET);
+                if (!set) return std::nullopt;
+                out.push_back(Match{Match::Kind::in_set, fields, 0, 0, set->str});
                 i = k + 1;
                 continue;
             }
-            if (is(i + 1, "cmp") && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ) {
+            // Every attribute below may be missing from a table someone else wrote.
+            const Bytes* d1 = i + 1 < x.size() ? data(x[i + 1], NFTNL_EXPR_CMP_DATA) : nullptr;
+            const Bytes* d2 = i + 2 < x.size() ? data(x[i + 2], NFTNL_EXPR_CMP_DATA) : nullptr;
+            const Bytes* mask =
+                i + 1 < x.size() ? data(x[i + 1], NFTNL_EXPR_BITWISE_MASK) : nullptr;
+            if (is(i + 1, "cmp") && d1 && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ) {
                 out.push_back(Match{Match::Kind::eq,
                                     {*f},
-                                    value_of(*f, *data(x[i + 1], NFTNL_EXPR_CMP_DATA)),
+                                    value_of(*f, *d1),
                                     0,
                                     {}});
                 i += 2;
                 continue;
             }
-            if (is(i + 2, "cmp") && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_GTE &&
+            if (is(i + 1, "cmp") && is(i + 2, "cmp") && d1 && d2 &&
+                num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_GTE &&
                 num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_LTE) {
                 out.push_back(Match{Match::Kind::range,
                                     {*f},
-                                    value_of(*f, *data(x[i + 1], NFTNL_EXPR_CMP_DATA)),
-                                    value_of(*f, *data(x[i + 2], NFTNL_EXPR_CMP_DATA)),
+                                    value_of(*f, *d1),
+                                    value_of(*f, *d2),
                                     {}});
                 i += 3;
                 continue;
             }
-            if (is(i + 1, "bitwise") && is(i + 2, "cmp") &&
+            if (is(i + 1, "bitwise") && is(i + 2, "cmp") && mask &&
                 num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_NEQ) {
                 out.push_back(Match{Match::Kind::any_bit,
                                     {*f},
-                                    value_of(*f, *data(x[i + 1], NFTNL_EXPR_BITWISE_MASK)),
+                                    value_of(*f, *mask),
                                     0,
                                     {}});
                 i += 3;
@@ -271,22 +278,37 @@ std::optional<model::Rule> lift_rule(const kernel::Rule& r, uint32_t family) {
     return rule;
 }
 
+// Whether every element has exactly the key the set declares: anything else (a table written
+// by someone else) is kept out of the model rather than sliced past its end.
+bool keys_fit(const kernel::Set& ks, const std::vector<KeyType>& key) {
+    size_t want = 0;
+    for (KeyType t : key)
+        want += key.size() > 1 ? (key_size(t) + 3) / 4 * 4 : key_size(t);
+    if (ks.key_len != want) return false;
+    for (const auto& e : ks.elems)
+        if (e.key.size() != want || (!e.key_end.empty() && e.key_end.size() != want)) return false;
+    return true;
+}
+
 model::Set lift_set(const kernel::Set& ks) {
     Set s{ks.name, key_types(ks.key_type, ks.key_len), (ks.flags & NFT_SET_INTERVAL) != 0, {}};
     if (s.key.empty()) return s;
+    if (!keys_fit(ks, s.key)) {
+        s.key.clear(); // outside awf-net's vocabulary: shown and judged as such
+        return s;
+    }
     if (s.key.size() > 1) {
         for (const auto& e : ks.elems) {
             Element el;
             size_t off = 0;
             for (KeyType t : s.key) {
                 size_t n = key_size(t);
-                Bytes lo(e.key.begin() + static_cast<long>(off),
-                         e.key.begin() + static_cast<long>(off + n));
-                Bytes hi = lo;
-                if (!e.key_end.empty())
-                    hi.assign(e.key_end.begin() + static_cast<long>(off),
-                              e.key_end.begin() + static_cast<long>(off + n));
-                el.push_back({lo, hi});
+                auto at = [&](const Bytes& b) {
+                    return Bytes(b.begin() + static_cast<long>(off),
+                                 b.begin() + static_cast<long>(off + n));
+                };
+                Bytes lo = at(e.key);
+                el.push_back({lo, e.key_end.empty() ? lo : at(e.key_end)});
                 off += (n + 3) / 4 * 4;
             }
             s.elements.push_back(el);

@@ -2,9 +2,13 @@
 
 #include "awf/plan/nft_text.hpp"
 
+#include "awf/base/text.hpp"
+
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 namespace awf {
@@ -136,7 +140,7 @@ std::string key_type_name(KeyType t) {
 IpAddr addr_of(KeyType t, const Bytes& b) {
     IpAddr a;
     a.family = t == KeyType::ipv4_addr ? Family::v4 : Family::v6;
-    std::copy(b.begin(), b.end(), a.bytes.begin());
+    std::copy_n(b.begin(), std::min(b.size(), a.size()), a.bytes.begin());
     return a;
 }
 
@@ -176,8 +180,13 @@ std::string element_text(const Set& s, const Element& el) {
     return out;
 }
 
-std::string quote(const std::string& s) {
-    return "\"" + s + "\"";
+// A name as nft reads it: bare when it is an identifier, else quoted.
+std::string ident(const std::string& s) {
+    bool bare = !s.empty() && std::isalpha(static_cast<unsigned char>(s[0]));
+    for (char c : s)
+        bare = bare && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                        c == '-' || c == '/');
+    return bare ? s : quote(s);
 }
 
 std::string unit_name(uint64_t seconds) {
@@ -209,7 +218,7 @@ struct StmtText {
             return fields + " " + scalar(m.fields[0], m.value) + "-" +
                    scalar(m.fields[0], m.value_hi);
         case Match::Kind::in_set:
-            return fields + " @" + m.set;
+            return fields + " @" + ident(m.set);
         }
         return {};
     }
@@ -236,8 +245,12 @@ struct StmtText {
 
 } // namespace
 
+std::string quote(const std::string& s) {
+    return "\"" + printable(s) + "\"";
+}
+
 std::string rule_text(const Rule& r, const NftTextOptions& opts) {
-    if (!r.raw.empty()) return "# not an awf-net rule: " + r.raw;
+    if (!r.raw.empty()) return "# not an awf-net rule: " + printable(r.raw);
     std::string s;
     for (const auto& st : r.stmts) {
         if (!s.empty()) s += " ";
@@ -249,15 +262,15 @@ std::string rule_text(const Rule& r, const NftTextOptions& opts) {
 
 std::string to_nft_text(const Table& t, const NftTextOptions& opts) {
     std::ostringstream o;
-    o << "table " << t.family << " " << t.name << " {\n";
+    o << "table " << t.family << " " << ident(t.name) << " {\n";
     if (!t.comment.empty()) o << "\tcomment " << quote(t.comment) << "\n";
     for (const auto& s : t.sets) {
         if (s.key.empty()) { // a key type outside this model (a foreign table's)
-            o << "\n\t# set " << s.name << ": not decoded (nft list set " << t.family << " "
-              << t.name << " " << s.name << ")\n";
+            o << "\n\t# set " << printable(s.name) << ": not decoded (nft list set " << t.family
+              << " " << printable(t.name) << " " << printable(s.name) << ")\n";
             continue;
         }
-        o << "\n\tset " << s.name << " {\n\t\ttype ";
+        o << "\n\tset " << ident(s.name) << " {\n\t\ttype ";
         for (size_t i = 0; i < s.key.size(); ++i)
             o << (i ? " . " : "") << key_type_name(s.key[i]);
         o << "\n";
@@ -271,7 +284,7 @@ std::string to_nft_text(const Table& t, const NftTextOptions& opts) {
         o << "\t}\n";
     }
     for (const auto& c : t.chains) {
-        o << "\n\tchain " << c.name << " {\n";
+        o << "\n\tchain " << ident(c.name) << " {\n";
         if (c.hook != Hook::none)
             o << "\t\ttype "
               << (c.type == ChainType::nat     ? "nat"

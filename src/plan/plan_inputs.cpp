@@ -124,9 +124,10 @@ std::string PlanInputs::digest() const {
 
 namespace {
 
+// A set the decoder could not read (its key is outside the model) is as good as missing.
 const model::Set* find_set(const model::Table& t, const std::string& name) {
     for (const auto& s : t.sets)
-        if (s.name == name) return &s;
+        if (s.name == name) return s.key.empty() ? nullptr : &s;
     return nullptr;
 }
 
@@ -136,7 +137,12 @@ const model::Chain* find_chain(const model::Table& t, const std::string& name) {
     return nullptr;
 }
 
+// Set contents come from the kernel, where anyone with NET_ADMIN in the namespace may have
+// put them: a key of the wrong length is not an input awf-net wrote.
+struct Unrecoverable {};
+
 IpAddr addr_of(const model::Bytes& b) {
+    if (b.size() != 4 && b.size() != 16) throw Unrecoverable{};
     IpAddr a;
     a.family = b.size() == 4 ? Family::v4 : Family::v6;
     std::copy(b.begin(), b.end(), a.bytes.begin());
@@ -144,7 +150,13 @@ IpAddr addr_of(const model::Bytes& b) {
 }
 
 uint16_t port_of(const model::Bytes& b) {
-    return static_cast<uint16_t>(b.at(0) << 8 | b.at(1));
+    if (b.size() != 2) throw Unrecoverable{};
+    return static_cast<uint16_t>(b[0] << 8 | b[1]);
+}
+
+const model::ElementField& field_of(const model::Element& el, size_t i) {
+    if (i >= el.size()) throw Unrecoverable{};
+    return el[i];
 }
 
 std::optional<PortSet> ports_of(const model::Table& t, const std::string& name) {
@@ -152,7 +164,7 @@ std::optional<PortSet> ports_of(const model::Table& t, const std::string& name) 
     if (!s) return std::nullopt;
     std::vector<PortRange> r;
     for (const auto& el : s->elements)
-        r.push_back({port_of(el.at(0).lo), port_of(el.at(0).hi)});
+        r.push_back({port_of(field_of(el, 0).lo), port_of(field_of(el, 0).hi)});
     return PortSet(r);
 }
 
@@ -160,7 +172,7 @@ bool addrs_of(const model::Table& t, const std::string& name, std::vector<IpAddr
     const model::Set* s = find_set(t, name);
     if (!s) return false;
     for (const auto& el : s->elements)
-        out.push_back(addr_of(el.at(0).lo));
+        out.push_back(addr_of(field_of(el, 0).lo));
     return true;
 }
 
@@ -168,7 +180,7 @@ bool cidrs_of(const model::Table& t, const std::string& name, std::vector<Cidr>&
     const model::Set* s = find_set(t, name);
     if (!s) return false;
     for (const auto& el : s->elements) {
-        IpAddr lo = addr_of(el.at(0).lo), hi = addr_of(el.at(0).hi);
+        IpAddr lo = addr_of(field_of(el, 0).lo), hi = addr_of(field_of(el, 0).hi);
         bool found = false;
         for (int prefix = 0; prefix <= static_cast<int>(lo.size() * 8) && !found; ++prefix) {
             Cidr c = Cidr::of(lo, static_cast<uint8_t>(prefix));
@@ -189,9 +201,7 @@ template <typename T> const T* find_stmt(const model::Chain& c) {
     return nullptr;
 }
 
-} // namespace
-
-std::optional<PlanInputs> recover(const model::Table& t, Ipv6Mode ipv6) {
+std::optional<PlanInputs> recover_checked(const model::Table& t, Ipv6Mode ipv6) {
     PlanInputs in;
     in.table = t.name;
     in.ipv6 = ipv6;
@@ -208,13 +218,13 @@ std::optional<PlanInputs> recover(const model::Table& t, Ipv6Mode ipv6) {
     const model::Set* pp = find_set(t, "proxy_ports_v4");
     if (!pp) return std::nullopt;
     for (const auto& el : pp->elements)
-        add_proxy_ports(in.proxy_ports, addr_of(el.at(0).lo),
-                        PortSet{{port_of(el.at(1).lo), port_of(el.at(1).hi)}});
+        add_proxy_ports(in.proxy_ports, addr_of(field_of(el, 0).lo),
+                        PortSet{{port_of(field_of(el, 1).lo), port_of(field_of(el, 1).hi)}});
     for (const char* name : {"dns_v4", "dns_v6"}) {
         const model::Set* s = find_set(t, name);
         if (!s) return std::nullopt;
         for (const auto& el : s->elements)
-            in.dns.push_back(addr_of(el.at(0).lo));
+            in.dns.push_back(addr_of(field_of(el, 0).lo));
     }
     in.dns = sorted_unique(in.dns);
     if (!addrs_of(t, "gateways_v4", in.gateways) || !addrs_of(t, "gateways_v6", in.gateways))
@@ -248,6 +258,16 @@ std::optional<PlanInputs> recover(const model::Table& t, Ipv6Mode ipv6) {
     const model::Log* log = find_stmt<model::Log>(*out);
     in.log_group = log ? std::optional<uint16_t>(log->group) : std::nullopt;
     return in;
+}
+
+} // namespace
+
+std::optional<PlanInputs> recover(const model::Table& t, Ipv6Mode ipv6) {
+    try {
+        return recover_checked(t, ipv6);
+    } catch (const Unrecoverable&) {
+        return std::nullopt;
+    }
 }
 
 } // namespace awf

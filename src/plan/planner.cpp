@@ -127,7 +127,16 @@ std::optional<Recorded> parse_table_comment(const std::string& comment) {
     auto at = comment.find(mark);
     if (comment.rfind(head, 0) != 0 || at == std::string::npos) return std::nullopt;
     Recorded r{comment.substr(head.size(), at - head.size()), comment.substr(at + mark.size())};
-    if (r.digest.size() != 64) return std::nullopt;
+    // Both parts come from the kernel, where anyone with NET_ADMIN may have written them.
+    auto all_of = [](const std::string& x, std::string_view allowed) {
+        return x.find_first_not_of(allowed) == std::string::npos;
+    };
+    constexpr std::string_view lower_hex = "0123456789abcdef";
+    constexpr std::string_view version_chars =
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-";
+    if (r.digest.size() != 64 || !all_of(r.digest, lower_hex)) return std::nullopt;
+    if (r.version.empty() || r.version.size() > 32 || !all_of(r.version, version_chars))
+        return std::nullopt;
     return r;
 }
 

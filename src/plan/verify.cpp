@@ -20,9 +20,12 @@ Verification verify(const kernel::Table& installed) {
     }
     v.recorded_version = recorded->version;
     v.recorded_digest = recorded->digest;
+    v.checked = true;
+    // Whoever can change the table can write any version into it: a version other than this
+    // one is not a reason to stop judging. After an upgrade, apply again to replace the table.
     if (recorded->version != AWF_VERSION) {
-        v.note = "installed by awf-net " + recorded->version + "; this is " + AWF_VERSION +
-                 ", which may plan differently: not verified";
+        v.differences.push_back("records awf-net " + recorded->version + ", not this awf-net (" +
+                                AWF_VERSION + "): apply again to replace it");
         v.inputs = recover(lifted, Ipv6Mode::disable);
         return v;
     }

@@ -15,4 +15,7 @@ struct NftTextOptions {
 std::string to_nft_text(const model::Table& table, const NftTextOptions& opts = {});
 std::string rule_text(const model::Rule& rule, const NftTextOptions& opts = {});
 
+// printable(s) in double quotes: an nft string.
+std::string quote(const std::string& s);
+
 } // namespace awf

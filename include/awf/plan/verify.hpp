@@ -17,7 +17,7 @@ struct Verification {
     std::string recorded_digest;
     std::optional<PlanInputs> inputs;     // read back from the sets and rules
     std::vector<std::string> differences; // empty and `checked`: the table is as planned
-    bool checked = false;                 // false when another awf-net version installed it
+    bool checked = false;                 // false only for a table without awf-net's rules
     std::string note;
 
     bool tampered() const { return checked && !differences.empty(); }
