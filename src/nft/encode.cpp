@@ -5,6 +5,7 @@
 #include "awf/nft/nftnl_ptr.hpp"
 
 #include <arpa/inet.h>
+#include <cstdlib>
 #include <cstring>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -26,10 +27,35 @@ using namespace nftnl;
 
 namespace {
 
-constexpr size_t kMaxMessage = 1 << 17;
-// Elements per NEWSETELEM message: keeps each message far below kMaxMessage even for
-// concatenated IPv6 intervals (about 100 bytes an element).
+// The scratch buffer a message is built in, grown when a message's bound needs more.
+constexpr size_t kScratch = 1 << 17;
+// libmnl writes attributes without knowing the buffer's size, and a nested attribute's length
+// is 16 bits: the element list of one NEWSETELEM message must stay below 64 KiB. Elements are
+// cut into messages by count (cheap for awf-net's own sets) and by their bound (a table
+// someone else wrote, restored as it was, may carry large keys and userdata).
 constexpr size_t kElemsPerMessage = 512;
+constexpr size_t kElemBytesPerMessage = 48 * 1024;
+// Room for the headers and fixed attributes of any one message (names are at most 256 bytes).
+constexpr size_t kMessageOverhead = 2048;
+
+size_t attr_bound(size_t payload) {
+    return 8 + payload; // header plus alignment padding
+}
+
+size_t elem_bound(const kernel::Elem& e) {
+    return 64 + attr_bound(e.key.size()) + attr_bound(e.key_end.size()) +
+           attr_bound(e.udata.size());
+}
+
+size_t rule_bound(const kernel::Rule& r) {
+    size_t n = kMessageOverhead + attr_bound(r.udata.size()) + attr_bound(r.chain.size());
+    for (const auto& e : r.exprs) {
+        n += 32 + attr_bound(e.name.size());
+        for (const auto& a : e.attrs)
+            n += 16 + attr_bound(a.data.size()) + attr_bound(a.str.size());
+    }
+    return n;
+}
 
 ExprPtr encode_expr(const kernel::Expr& e, const std::map<std::string, uint32_t>& set_ids) {
     ExprPtr x(nftnl_expr_alloc(e.name.c_str()));
@@ -72,15 +98,16 @@ ExprPtr encode_expr(const kernel::Expr& e, const std::map<std::string, uint32_t>
 } // namespace
 
 Batch::Batch(uint32_t first_seq, std::optional<uint32_t> generation)
-    : scratch_(kMaxMessage), begin_seq_(first_seq), next_seq_(first_seq + 1) {
-    nlmsghdr* nlh = nftnl_batch_begin(scratch(), begin_seq_);
+    : scratch_(kScratch), begin_seq_(first_seq), next_seq_(first_seq + 1) {
+    nlmsghdr* nlh = nftnl_batch_begin(scratch(kMessageOverhead), begin_seq_);
     if (generation) mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(*generation));
     append(nlh);
 }
 
-char* Batch::scratch() {
+char* Batch::scratch(size_t bound) {
     // libmnl writes every header and attribute it emits, padding included; only the part a
-    // message uses is ever copied out, so the buffer is cleared once, not per message.
+    // message uses is ever copied out, so the buffer is cleared when it grows, not per message.
+    if (scratch_.size() < bound) scratch_.resize(bound);
     return scratch_.data();
 }
 
@@ -90,18 +117,20 @@ void Batch::append(const nlmsghdr* nlh) {
 }
 
 template <typename Build>
-void Batch::add(uint16_t type, uint16_t flags, std::string what, Build&& build) {
+void Batch::add(uint16_t type, uint16_t flags, std::string what, size_t bound, Build&& build) {
     size_t offset = buf_.size();
     uint32_t seq = next_seq_++;
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(scratch(), type, NFPROTO_INET, flags | NLM_F_ACK, seq);
+    nlmsghdr* nlh =
+        nftnl_nlmsg_build_hdr(scratch(bound), type, NFPROTO_INET, flags | NLM_F_ACK, seq);
     build(nlh);
-    if (nlh->nlmsg_len > kMaxMessage) throw std::length_error("netlink message too large: " + what);
+    // The bound is what keeps libmnl inside the buffer; past it memory is already corrupt.
+    if (nlh->nlmsg_len > bound) std::abort();
     append(nlh);
     objects_.push_back(Object{seq, std::move(what), offset});
 }
 
 void Batch::finish() {
-    append(nftnl_batch_end(scratch(), next_seq_++));
+    append(nftnl_batch_end(scratch(kMessageOverhead), next_seq_++));
 }
 
 const Batch::Object* Batch::find(uint32_t seq) const {
@@ -115,7 +144,7 @@ Batch encode_delete(const std::string& name, uint32_t first_seq,
     Batch b(first_seq, generation);
     auto t = nftnl::make<TablePtr>(nftnl_table_alloc);
     nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
-    b.add(NFT_MSG_DELTABLE, 0, "table inet " + name,
+    b.add(NFT_MSG_DELTABLE, 0, "table inet " + name, kMessageOverhead + attr_bound(name.size()),
           [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, t.get()); });
     b.finish();
     return b;
@@ -125,14 +154,16 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
                      bool replace) {
     Batch b(first_seq, generation);
     const std::string tname = "table inet " + k.name;
+    // Every message names the table; names come from the kernel when a table is restored.
+    const size_t base = kMessageOverhead + attr_bound(k.name.size());
 
     if (replace) {
         auto bare = nftnl::make<TablePtr>(nftnl_table_alloc);
         nftnl_table_set_str(bare.get(), NFTNL_TABLE_NAME, k.name.c_str());
         nftnl_table_set_u32(bare.get(), NFTNL_TABLE_FLAGS, k.flags);
-        b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE, tname,
+        b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE, tname, base,
               [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
-        b.add(NFT_MSG_DELTABLE, 0, tname,
+        b.add(NFT_MSG_DELTABLE, 0, tname, base,
               [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, bare.get()); });
     }
 
@@ -142,7 +173,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
     if (!k.udata.empty())
         nftnl_table_set_data(full.get(), NFTNL_TABLE_USERDATA, k.udata.data(),
                              static_cast<uint32_t>(k.udata.size()));
-    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, tname,
+    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, tname, base + attr_bound(k.udata.size()),
           [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, full.get()); });
 
     for (const auto& c : k.chains) {
@@ -156,6 +187,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
             nftnl_chain_set_u32(ch.get(), NFTNL_CHAIN_POLICY, c.policy);
         }
         b.add(NFT_MSG_NEWCHAIN, NLM_F_CREATE, "chain " + c.name,
+              base + attr_bound(c.name.size()) + attr_bound(c.type.size()),
               [&](nlmsghdr* n) { nftnl_chain_nlmsg_build_payload(n, ch.get()); });
     }
 
@@ -178,14 +210,21 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
             nftnl_set_set_data(st.get(), NFTNL_SET_USERDATA, s.udata.data(),
                                static_cast<uint32_t>(s.udata.size()));
         b.add(NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL, "set " + s.name,
+              base + attr_bound(s.name.size()) + attr_bound(s.udata.size()) +
+                  attr_bound(s.field_lens.size()),
               [&](nlmsghdr* n) { nftnl_set_nlmsg_build_payload(n, st.get()); });
 
-        for (size_t first = 0; first < s.elems.size(); first += kElemsPerMessage) {
+        for (size_t first = 0, last = 0; first < s.elems.size(); first = last) {
             auto batch = nftnl::make<SetPtr>(nftnl_set_alloc);
             nftnl_set_set_str(batch.get(), NFTNL_SET_TABLE, k.name.c_str());
             nftnl_set_set_str(batch.get(), NFTNL_SET_NAME, s.name.c_str());
             nftnl_set_set_u32(batch.get(), NFTNL_SET_ID, id);
-            size_t last = std::min(s.elems.size(), first + kElemsPerMessage);
+            size_t bytes = 0;
+            for (last = first; last < s.elems.size() && last - first < kElemsPerMessage; ++last) {
+                size_t n = elem_bound(s.elems[last]);
+                if (last > first && bytes + n > kElemBytesPerMessage) break;
+                bytes += n;
+            }
             for (size_t i = first; i < last; ++i) {
                 const auto& e = s.elems[i];
                 nftnl_set_elem* el = nftnl_set_elem_alloc();
@@ -204,6 +243,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
             b.add(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL,
                   "elements " + std::to_string(first + 1) + "-" + std::to_string(last) +
                       " of set " + s.name,
+                  base + attr_bound(s.name.size()) + bytes,
                   [&](nlmsghdr* n) { nftnl_set_elems_nlmsg_build_payload(n, batch.get()); });
         }
     }
@@ -220,6 +260,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
             nftnl_rule_add_expr(rl.get(), encode_expr(e, set_ids).release());
         b.add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
               "rule " + std::to_string(++rule_index[r.chain]) + " of chain " + r.chain,
+              base + rule_bound(r),
               [&](nlmsghdr* n) { nftnl_rule_nlmsg_build_payload(n, rl.get()); });
     }
     b.finish();

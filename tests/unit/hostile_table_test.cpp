@@ -127,7 +127,8 @@ TEST(HostileTable, AnUnknownExpressionIsShownRawAndIsTampering) {
 TEST(HostileTable, AForgedVersionIsTamperingNotANote) {
     kernel::Table k = installed_default();
     std::string comment = lift(k).comment;
-    comment.replace(comment.find(' ') + 1, comment.find(" sha256:") - comment.find(' ') - 1, "9.9.9");
+    comment.replace(comment.find(' ') + 1, comment.find(" sha256:") - comment.find(' ') - 1,
+                    "9.9.9");
     k.udata = comment_udata(comment);
     Verification v = verify(k);
     EXPECT_TRUE(v.tampered());
@@ -135,10 +136,11 @@ TEST(HostileTable, AForgedVersionIsTamperingNotANote) {
 }
 
 TEST(HostileTable, ADigestOfTheWrongShapeIsTampering) {
-    for (std::string forged : {std::string("awf-net ") + AWF_VERSION + " sha256:" + std::string(64, 'Z'),
-                               std::string("awf-net ") + AWF_VERSION + " sha256:abc",
-                               std::string("awf-net \n\"x\" sha256:") + std::string(64, 'a'),
-                               std::string(250, '\xff')}) {
+    for (std::string forged :
+         {std::string("awf-net ") + AWF_VERSION + " sha256:" + std::string(64, 'Z'),
+          std::string("awf-net ") + AWF_VERSION + " sha256:abc",
+          std::string("awf-net \n\"x\" sha256:") + std::string(64, 'a'),
+          std::string(250, '\xff')}) {
         kernel::Table k = installed_default();
         k.udata = comment_udata(forged);
         Verification v = verify(k);

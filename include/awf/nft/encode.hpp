@@ -25,9 +25,10 @@ public:
         size_t offset; // of the message inside the batch, to resolve ext-ack attribute offsets
     };
 
-    // Appends a message; `build` fills the payload after the header is in place.
+    // Appends a message; `build` fills the payload after the header is in place and writes at
+    // most `bound` bytes in all (libmnl cannot check: the bound is the caller's estimate).
     template <typename Build>
-    void add(uint16_t type, uint16_t flags, std::string what, Build&& build);
+    void add(uint16_t type, uint16_t flags, std::string what, size_t bound, Build&& build);
     void finish(); // appends the batch end message
 
     const std::vector<char>& bytes() const { return buf_; }
@@ -36,7 +37,7 @@ public:
     uint32_t begin_seq() const { return begin_seq_; }
 
 private:
-    char* scratch(); // one message is built here, then copied out at its real size
+    char* scratch(size_t bound); // one message is built here, then copied out at its size
     void append(const nlmsghdr* nlh);
 
     std::vector<char> buf_;
