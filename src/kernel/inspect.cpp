@@ -14,8 +14,7 @@ namespace awf {
 
 namespace {
 
-Installed read_here(const std::string& table, bool all) {
-    NetlinkSocket nf(NETLINK_NETFILTER);
+Installed read_once(NetlinkSocket& nf, const std::string& table, bool all) {
     Installed out;
     out.awf_kernel = read_table(nf, table);
     if (out.awf_kernel) out.awf = lift(*out.awf_kernel);
@@ -25,6 +24,24 @@ Installed read_here(const std::string& table, bool all) {
             if (auto k = read_table(nf, t.name, t.family)) out.others.push_back(lift(*k));
         }
     return out;
+}
+
+// A table is read in several dumps; a change between them would give a view the kernel never
+// held. Bracketing the reads by the ruleset generation makes the view one state or a retry.
+Installed read_here(const std::string& table, bool all) {
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    for (int attempt = 1;; ++attempt) {
+        try {
+            uint32_t before = read_generation(nf);
+            Installed out = read_once(nf, table, all);
+            if (read_generation(nf) == before) return out;
+            if (attempt == 5)
+                throw GenerationChanged(ExitCode::internal, "read table inet " + table,
+                                        "the ruleset kept changing while awf-net read it");
+        } catch (const GenerationChanged&) {
+            if (attempt == 5) throw;
+        }
+    }
 }
 
 } // namespace

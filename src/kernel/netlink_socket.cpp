@@ -78,6 +78,10 @@ void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
         if (r < 0) {
             // ENOENT: the object (table, set) is not there; callers treat that as empty.
             if (errno == ENOENT) return;
+            // libmnl reports NLM_F_DUMP_INTR as EINTR: the ruleset changed mid-dump.
+            if (errno == EINTR)
+                throw GenerationChanged(ExitCode::internal, "netlink dump",
+                                        "the ruleset changed during the dump");
             throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
         }
         if (r == MNL_CB_STOP) return;

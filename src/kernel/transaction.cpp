@@ -88,7 +88,7 @@ double ms_since(Clock::time_point t) {
 
 ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
                                const kernel::Table& want, const ApplyHooks& hooks, int attempt,
-                               ApplyTimings& timings) {
+                               ApplyTimings& timings, bool& committed) {
     uint32_t generation = read_generation(nf);
     std::optional<kernel::Table> previous = read_table(nf, want.name);
     hooks.before_commit(nf, attempt);
@@ -98,17 +98,35 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
     timings.plan_ms += ms_since(t0);
     t0 = Clock::now();
     commit(nf, batch);
+    committed = true;
     timings.commit_ms = ms_since(t0);
     t0 = Clock::now();
 
+    // The read-back and the restore are decided on the state right after our commit: a
+    // concurrent writer makes the read-back inconclusive (decide again) and the restore refused.
+    uint32_t after_commit = read_generation(nf);
+    hooks.after_commit(nf, attempt);
     auto restore = [&](const std::string& step, const std::string& why) {
-        if (previous)
-            commit(nf, encode_replace(*previous, initial_sequence()));
-        else
-            commit(nf, encode_delete(want.name, initial_sequence()));
+        hooks.before_restore(nf);
+        try {
+            if (previous)
+                commit(nf, encode_replace(*previous, initial_sequence(), after_commit));
+            else
+                commit(nf, encode_delete(want.name, initial_sequence(), after_commit));
+        } catch (const Error& e) {
+            // Never delete what we committed instead: no table at all would be no policy.
+            throw Error(
+                ExitCode::internal, step,
+                why + "; restoring the previous state failed too (" + e.reason() +
+                    "): table inet " + want.name +
+                    " holds the new policy unverified or a concurrent writer's; apply again");
+        }
         throw Error(ExitCode::restored, step, why + "; previous state restored");
     };
     std::optional<kernel::Table> installed = read_table(nf, want.name);
+    if (read_generation(nf) != after_commit)
+        throw GenerationChanged(ExitCode::kernel_refused, "read-back",
+                                "the ruleset changed while awf-net read its table back");
     std::vector<std::string> diffs = installed
                                          ? kernel::compare(want, *installed)
                                          : std::vector<std::string>{"table missing after commit"};
@@ -141,13 +159,19 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
 
     // A concurrent writer (another awf-net, an operator's nft) makes the kernel refuse our
     // batch; decide again on a fresh read, a bounded number of times.
+    // A change during the read-back after our commit is decided again the same way.
     constexpr int kAttempts = 5;
+    bool committed = false;
     for (int attempt = 1;; ++attempt) {
         try {
-            result.action = apply_once(nf, planned, want, hooks, attempt, result.timings);
+            result.action =
+                apply_once(nf, planned, want, hooks, attempt, result.timings, committed);
             break;
         } catch (const GenerationChanged& e) {
-            if (attempt == kAttempts) throw Error(ExitCode::kernel_refused, where, e.reason());
+            if (attempt < kAttempts) continue;
+            if (!committed) throw Error(ExitCode::kernel_refused, where, e.reason());
+            throw Error(ExitCode::internal, where,
+                        e.reason() + "; a batch of this apply had landed: the table is unverified");
         }
     }
     if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();

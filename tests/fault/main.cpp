@@ -5,6 +5,10 @@
 //   AWF_FAULT=fail-readback    the read-back reports a difference: the restore path runs
 //   AWF_FAULT=concurrent:N     on the first N attempts another writer changes the ruleset
 //                              between awf-net's read and its commit (generation guard)
+//   AWF_FAULT=concurrent-readback:N  an element added to table awf between the commit and the
+//                              read-back
+//   AWF_FAULT=concurrent-restore     the same just before a restore
+// Several faults: comma-separated.
 #include "awf/base/platform.hpp"
 
 #include "awf/commands/command.hpp"
@@ -12,11 +16,13 @@
 #include "awf/kernel/netlink_socket.hpp"
 #include "awf/nft/encode.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -26,6 +32,16 @@ public:
     bool invalid_object = false;
     bool fail_readback = false;
     int concurrent_changes = 0;
+    int concurrent_readback = 0;
+    bool concurrent_restore = false;
+
+    static void another_writer(awf::NetlinkSocket& nf) {
+        awf::kernel::Table other;
+        other.name = "awf_test_concurrent";
+        other.family = NFPROTO_INET;
+        awf::commit(nf, awf::encode_replace(other, awf::initial_sequence()));
+        awf::commit(nf, awf::encode_delete(other.name, awf::initial_sequence()));
+    }
 
     void planned(awf::kernel::Table& t) const override {
         if (!invalid_object) return;
@@ -41,12 +57,19 @@ public:
     }
 
     void before_commit(awf::NetlinkSocket& nf, int attempt) const override {
-        if (attempt > concurrent_changes) return;
-        awf::kernel::Table other;
-        other.name = "awf_test_concurrent";
-        other.family = NFPROTO_INET;
-        awf::commit(nf, awf::encode_replace(other, awf::initial_sequence()));
-        awf::commit(nf, awf::encode_delete(other.name, awf::initial_sequence()));
+        if (attempt <= concurrent_changes) another_writer(nf);
+    }
+
+    // Changes awf-net's own table, as an operator's nft would: a read-back that saw this
+    // would take it for a failed commit.
+    void after_commit(awf::NetlinkSocket&, int attempt) const override {
+        if (attempt <= concurrent_readback &&
+            std::system("nft add element inet awf web_ports '{ 1 }'") != 0)
+            throw std::runtime_error("awf-net-faults: nft add element failed");
+    }
+
+    void before_restore(awf::NetlinkSocket& nf) const override {
+        if (concurrent_restore) another_writer(nf);
     }
 
     void read_back(std::vector<std::string>& differences) const override {
@@ -58,17 +81,29 @@ public:
 
 int main(int argc, char** argv) {
     FaultHooks hooks;
-    const char* fault = std::getenv("AWF_FAULT");
-    std::string f = fault ? fault : "";
-    if (f == "invalid-object")
-        hooks.invalid_object = true;
-    else if (f == "fail-readback")
-        hooks.fail_readback = true;
-    else if (f.rfind("concurrent:", 0) == 0)
-        hooks.concurrent_changes = std::atoi(f.c_str() + 11);
-    else if (!f.empty()) {
-        std::cerr << "awf-net-faults: unknown AWF_FAULT " << f << "\n";
-        return 2;
+    const char* env = std::getenv("AWF_FAULT");
+    std::string faults = env ? env : "";
+    for (size_t start = 0; start < faults.size();) {
+        size_t end = std::min(faults.find(',', start), faults.size());
+        std::string f = faults.substr(start, end - start);
+        start = end + 1;
+        auto count = [&](const std::string& name) {
+            return f.rfind(name + ":", 0) == 0 ? std::atoi(f.c_str() + name.size() + 1) : 0;
+        };
+        if (f == "invalid-object")
+            hooks.invalid_object = true;
+        else if (f == "fail-readback")
+            hooks.fail_readback = true;
+        else if (f == "concurrent-restore")
+            hooks.concurrent_restore = true;
+        else if (int n = count("concurrent"))
+            hooks.concurrent_changes = n;
+        else if (int m = count("concurrent-readback"))
+            hooks.concurrent_readback = m;
+        else {
+            std::cerr << "awf-net-faults: unknown AWF_FAULT " << f << "\n";
+            return 2;
+        }
     }
     return awf::cli::cli_main(argc, argv, &hooks);
 }

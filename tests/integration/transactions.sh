@@ -52,6 +52,24 @@ expect_eq "endless concurrent changes: exit 4" "$rc" 4
 case "$out" in *"the ruleset changed while awf-net was deciding"*) pass "and it says why" ;; *) fail "and it says why" "$out" ;; esac
 expect_eq "and the ruleset is unchanged" "$(ruleset_text "$ns")" "$before"
 
+# A concurrent writer between the commit and the read-back: the read-back is inconclusive, not a
+# failure; awf-net decides again and finds its table in place (no restore, exit 0).
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+out=$(AWF_FAULT=concurrent-readback:1 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
+expect_eq "a change during the read-back is decided again, not restored" "$rc $(comment)" "0 $(digest "${P2[@]}")"
+expect_exit "and the table verifies" 0 "$AWF" dump --netns "$ns"
+
+# A failed read-back whose restore is refused (another writer changed the ruleset just before):
+# not "unchanged" (4) nor "restored" (5) but 1, saying so; the new table stays (deleting it would
+# leave no policy at all).
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+out=$(AWF_FAULT=fail-readback,concurrent-restore "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
+expect_eq "a refused restore exits 1" "$rc" 1
+case "$out" in *"restoring the previous state failed too"*"apply again"*) pass "and says the table is unverified" ;; *) fail "and says the table is unverified" "$out" ;; esac
+expect_eq "and the new table is still there" "$(comment)" "$(digest "${P2[@]}")"
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+before=$(ruleset_text "$ns")
+
 # The installed binary carries no fault-injection flags.
 expect_exit "production awf-net has no test-only flag" 2 "$AWF" apply --netns "$ns" "${P2[@]}" --test-fail-readback
 

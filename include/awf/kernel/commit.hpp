@@ -8,11 +8,6 @@
 
 namespace awf {
 
-// The ruleset changed between the read a decision was based on and the commit (ERESTART).
-struct GenerationChanged : Error {
-    using Error::Error;
-};
-
 // Throws GenerationChanged, or awf::Error(kernel_refused) naming the first refused object, the
 // errno text and the kernel's extended-ack message when it gave one.
 void commit(NetlinkSocket& sock, const Batch& batch);

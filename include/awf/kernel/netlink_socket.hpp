@@ -2,6 +2,8 @@
 // (a netlink socket stays bound to the namespace it was created in).
 #pragma once
 
+#include "awf/base/error.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +16,13 @@ struct mnl_socket;
 struct nlmsghdr;
 
 namespace awf {
+
+// The ruleset changed under a reader or a writer: between the read a decision was based on and
+// the commit (ERESTART), or during a dump (NLM_F_DUMP_INTR). Callers decide again, a bounded
+// number of times.
+struct GenerationChanged : Error {
+    using Error::Error;
+};
 
 class NetlinkSocket {
 public:

@@ -26,6 +26,10 @@ public:
     virtual void planned(kernel::Table&) const {}
     // After the generation and the previous table were read, before the batch is committed.
     virtual void before_commit(NetlinkSocket&, int /*attempt*/) const {}
+    // Right after the commit landed, before the table is read back.
+    virtual void after_commit(NetlinkSocket&, int /*attempt*/) const {}
+    // Before the previous state is restored.
+    virtual void before_restore(NetlinkSocket&) const {}
     // What the read-back found different from the plan; a hook may add differences.
     virtual void read_back(std::vector<std::string>& /*differences*/) const {}
 };
