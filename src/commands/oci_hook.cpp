@@ -93,8 +93,9 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
 
     Target target;
     target.pid = state.pid;
-    target.hosts_file =
-        bundle.hosts_file; // never /proc/PID/root: at createRuntime that is the host's
+    // Never /proc/PID/root: at createRuntime that is still the host's.
+    target.hosts_file = bundle.hosts_file;
+    target.hosts_root = bundle.hosts_root;
     ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks());
     for (const auto& w : r.warnings)
         std::cerr << "awf-net: warning: " << w << "\n";

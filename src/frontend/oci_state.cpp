@@ -90,12 +90,15 @@ OciBundle parse_oci_bundle(const std::string& text, const std::string& bundle_di
                                     root->contains("path") && (*root)["path"].is_string())
         rootfs = (*root)["path"].get<std::string>();
     if (rootfs.empty() || rootfs[0] != '/') rootfs = bundle_dir + "/" + rootfs;
-    b.hosts_file = rootfs + "/etc/hosts";
+    b.hosts_root = rootfs; // the image's file: resolved inside the rootfs, links refused
+    b.hosts_file = "etc/hosts";
     if (auto mounts = j.find("mounts"); mounts != j.end() && mounts->is_array())
         for (const auto& m : *mounts)
             if (m.is_object() && m.value("destination", "") == "/etc/hosts" &&
-                m.contains("source") && m["source"].is_string())
+                m.contains("source") && m["source"].is_string()) {
+                b.hosts_root.clear(); // the runtime's own file on the host
                 b.hosts_file = m["source"].get<std::string>();
+            }
     if (auto linux_ = j.find("linux"); linux_ != j.end() && linux_->is_object())
         if (auto ns = linux_->find("namespaces"); ns != linux_->end() && ns->is_array())
             for (const auto& n : *ns)

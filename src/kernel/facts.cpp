@@ -109,8 +109,8 @@ std::vector<Cidr> connected_subnets(NetlinkSocket& route) {
 Facts gather_facts(const Policy& policy, const Target& target, NetlinkSocket& route) {
     Facts f;
     std::string hosts;
-    std::string hosts_path = target.default_hosts_file();
-    if (!hosts_path.empty()) hosts = read_hosts_file(hosts_path);
+    HostsFile where = target.default_hosts_file();
+    if (!where.path.empty()) hosts = read_hosts_file(where);
     if (policy.host_access && policy.host_gateways.empty()) {
         f.hosts_docker_internal = hosts_lookup(hosts, "host.docker.internal");
         f.default_gateway_v4 = default_gateway_v4(route);
@@ -120,6 +120,7 @@ Facts gather_facts(const Policy& policy, const Target& target, NetlinkSocket& ro
         for (const auto& a : hosts_lookup(hosts, policy.squid_host))
             if (a.is_v4()) {
                 f.squid_resolved = a;
+                f.squid_from_hosts_file = true;
                 break;
             }
     }

@@ -15,18 +15,6 @@
 
 namespace awf {
 
-Fd& Fd::operator=(Fd&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = o.release();
-    }
-    return *this;
-}
-
-Fd::~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
 std::string Target::describe() const {
     return pid ? "--pid " + std::to_string(pid) : "--netns " + netns;
 }
@@ -37,14 +25,15 @@ std::string Target::namespace_path() const {
     return "/run/netns/" + netns;
 }
 
-std::string Target::default_hosts_file() const {
-    if (!hosts_file.empty()) return hosts_file;
-    if (pid) return "/proc/" + std::to_string(pid) + "/root/etc/hosts";
+HostsFile Target::default_hosts_file() const {
+    if (!hosts_file.empty()) return {hosts_root, hosts_file};
+    // The container's own view of its root: links in it are resolved there, never on the host.
+    if (pid) return {"/proc/" + std::to_string(pid) + "/root", "etc/hosts"};
     if (!netns.empty() && netns.find('/') == std::string::npos) {
         std::string per_ns = "/etc/netns/" + netns + "/hosts";
         struct stat st {};
-        if (::lstat(per_ns.c_str(), &st) == 0) return per_ns;
-        return "/etc/hosts";
+        if (::lstat(per_ns.c_str(), &st) == 0) return {{}, per_ns};
+        return {{}, "/etc/hosts"};
     }
     return {}; // a namespace path: no hosts file unless --hosts-file
 }

@@ -63,6 +63,11 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
         r.squid = *lit;
     } else if (f.squid_resolved) {
         r.squid = *f.squid_resolved;
+        // The same rule as for discovered gateways: the container may write that file.
+        if (f.squid_from_hosts_file && !is_private(r.squid))
+            throw input_error("--squid", p.squid_host + " -> " + r.squid.str(),
+                              "found in the target's hosts file but not in a private range; give "
+                              "an address");
     } else {
         throw input_error("--squid", p.squid_host, "name not found");
     }

@@ -109,6 +109,38 @@ expect_eq "refused discovery leaves the ruleset byte-identical" "$(ruleset_text 
 out=$("$AWF" apply --netns "$ns" --dry-run --print json --enable-host-access --hosts-file "$hosts_dir/hosts" --inbound none)
 gw=$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print([s["elements"] for s in d["sets"] if s["name"]=="gateways_v4"][0][0][0]["from"])')
 expect_eq "discovery reads host.docker.internal from --hosts-file" "$gw" "ac110001"
+# A FIFO is never opened (it would block): refused at once.
+mkfifo "$hosts_dir/fifo"
+expect_exit "a hosts file that is a FIFO is refused at once (exit 3)" 3 \
+    timeout 5 "$AWF" apply --netns "$ns" --enable-host-access --hosts-file "$hosts_dir/fifo"
+# A Squid name found in the target's hosts file gets the gateways' private-range check.
+printf '203.0.113.9 squid.test\n' > "$hosts_dir/squid"
+out=$("$AWF" apply --netns "$ns" --squid squid.test:3128 --hosts-file "$hosts_dir/squid" 2>&1); rc=$?
+expect_eq "a public Squid address from the hosts file is refused (exit 2)" "$rc" 2
+case "$out" in *squid.test*203.0.113.9*"private range"*) pass "and the error names name and address" ;; *) fail "and the error names name and address" "$out" ;; esac
+printf '172.30.0.99 squid.test\n' > "$hosts_dir/squid"
+expect_exit "a private one is accepted (dry run)" 0 "$AWF" apply --netns "$ns" --dry-run --squid squid.test:3128 --hosts-file "$hosts_dir/squid"
+
+# --pid: the container's hosts file is resolved inside its root. A directory link on the way
+# (etc -> an absolute host path) would lead the host's walk out of the container: refused.
+root_dir=$(mktemp -d)
+mkdir -p "$root_dir/bin" "$hosts_dir/outside"
+cp "$(command -v busybox)" "$root_dir/bin/busybox"
+printf '10.9.9.9 host.docker.internal\n' > "$hosts_dir/outside/hosts"
+ln -s "$hosts_dir/outside" "$root_dir/etc"
+ip netns exec "$ns" chroot "$root_dir" /bin/busybox sleep 30 &
+jailed=$!
+CLEANUP_PIDS+=("$jailed")
+sleep 0.2
+out=$("$AWF" apply --pid "$jailed" --enable-host-access --dry-run 2>&1); rc=$?
+expect_eq "a link in the container's path to its hosts file is refused (exit 3)" "$rc" 3
+case "$out" in *"symbolic link"*) pass "and the error says why" ;; *) fail "and the error says why" "$out" ;; esac
+# The same file as a real file inside the root is read.
+rm "$root_dir/etc"; mkdir "$root_dir/etc"; cp "$hosts_dir/outside/hosts" "$root_dir/etc/hosts"
+gw=$("$AWF" apply --pid "$jailed" --enable-host-access --dry-run --print json | python3 -c 'import json,sys; d=json.load(sys.stdin); print([s["elements"] for s in d["sets"] if s["name"]=="gateways_v4"][0][0][0]["from"])')
+expect_eq "the container's own hosts file is read inside its root" "$gw" "0a090909"
+kill "$jailed" 2>/dev/null; wait "$jailed" 2>/dev/null
+rm -rf "$root_dir"
 rm -rf "$hosts_dir"
 
 # Replace P1 by P2: only P2 remains.

@@ -62,10 +62,13 @@ TEST(OciBundle, HostsFileComesFromTheEtcHostsMountElseTheRootfs) {
         {"destination":"/etc/hosts","source":"/var/lib/c/hosts"}]})",
         "/run/b");
     EXPECT_EQ(b.hosts_file, "/var/lib/c/hosts");
-    EXPECT_EQ(parse_oci_bundle(R"({"root":{"path":"rootfs"}})", "/run/b").hosts_file,
-              "/run/b/rootfs/etc/hosts");
-    EXPECT_EQ(parse_oci_bundle(R"({"root":{"path":"/abs/root"}})", "/run/b").hosts_file,
-              "/abs/root/etc/hosts");
+    EXPECT_EQ(b.hosts_root, "") << "the runtime's file is a host path";
+    // The image's own file is resolved inside the rootfs, where its links cannot reach out.
+    auto rel = parse_oci_bundle(R"({"root":{"path":"rootfs"}})", "/run/b");
+    EXPECT_EQ(rel.hosts_root, "/run/b/rootfs");
+    EXPECT_EQ(rel.hosts_file, "etc/hosts");
+    EXPECT_EQ(parse_oci_bundle(R"({"root":{"path":"/abs/root"}})", "/run/b").hosts_root,
+              "/abs/root");
 }
 
 TEST(OciBundle, CapabilitiesThatBypassThePolicyAreFound) {

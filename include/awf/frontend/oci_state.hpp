@@ -25,7 +25,8 @@ OciState parse_oci_state(const std::string& json);
 
 struct OciBundle {
     std::vector<std::string> capabilities; // union of every capability set of the process
-    std::string hosts_file;                // the /etc/hosts mount's source, else the rootfs'
+    std::string hosts_file;                // the /etc/hosts mount's source, else etc/hosts ...
+    std::string hosts_root;                // ... inside the rootfs
     bool own_network_namespace = false;    // linux.namespaces has a network entry
 };
 

@@ -2,42 +2,23 @@
 // thread with the previous one restored on scope exit.
 #pragma once
 
+#include "awf/base/fd.hpp"
+#include "awf/policy/hosts_file.hpp"
+
 #include <string>
 
 namespace awf {
-
-// Owns a file descriptor; the one RAII owner for every fd this project opens.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(o.release()) {}
-    Fd& operator=(Fd&& o) noexcept;
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd();
-
-    int get() const { return fd_; }
-    int release() {
-        int f = fd_;
-        fd_ = -1;
-        return f;
-    }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
 
 struct Target {
     std::string netns;      // --netns NAME|PATH
     int pid = 0;            // --pid PID
     std::string hosts_file; // --hosts-file, overrides the default for the target kind
+    std::string hosts_root; // with hosts_file: resolve it inside this root (a bundle's rootfs)
 
     bool empty() const { return netns.empty() && pid == 0; }
     std::string describe() const;
     std::string namespace_path() const;
-    std::string default_hosts_file() const; // cli.md: where host.docker.internal is looked up
+    HostsFile default_hosts_file() const; // cli.md: where host.docker.internal is looked up
 };
 
 class NamespaceHandle {

@@ -56,6 +56,7 @@ struct Facts {
     std::optional<IpAddr> default_gateway_v4;  // gateway of the default IPv4 route
     std::vector<Cidr> local_subnets;           // directly connected (from interface addresses)
     std::optional<IpAddr> squid_resolved;      // when squid_host is a name
+    bool squid_from_hosts_file = false;        // ... found in the target's (writable) hosts file
 };
 
 // The policy with everything a namespace decides filled in (plan_inputs.hpp derives what the
