@@ -35,10 +35,10 @@ std::string read_file_bounded(const std::string& path, const std::string& what) 
 }
 
 // Same inode: the container would share awf-net's own network namespace.
-bool same_namespace(const std::string& a, const std::string& b) {
+bool same_namespace(const NamespaceHandle& ns, const std::string& own) {
     struct stat sa {
     }, sb{};
-    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+    return ::fstat(ns.fd(), &sa) == 0 && ::stat(own.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
 }
 
@@ -73,9 +73,19 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
                     "accepts them)",
                     list);
     }
+    // `--network container:other`: the namespace and its policy are the other container's.
+    if (joins_running_namespace(bundle))
+        throw Error(ExitCode::target, who,
+                    "joins the network namespace of a running process; its policy is not this "
+                    "container's to set",
+                    bundle.network_namespace_path);
+    // Resolved once: everything below acts on this namespace, whatever the pid comes to mean.
+    Target target;
+    target.pid = state.pid;
+    NamespaceHandle ns = NamespaceHandle::open(target);
     // Without its own network namespace the container is in the runtime's (the host's): the
     // hook must never firewall that.
-    if (same_namespace(proc + "/ns/net", "/proc/self/ns/net"))
+    if (same_namespace(ns, "/proc/self/ns/net"))
         throw Error(ExitCode::target, who,
                     "shares awf-net's own network namespace; refusing to firewall the host");
 
@@ -91,12 +101,11 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
     if (vm["from-env"].as<bool>()) merge_lower_precedence(raw, raw_from_env(ctx.env));
     Policy policy = policy_from_raw(raw);
 
-    Target target;
-    target.pid = state.pid;
     // Never /proc/PID/root: at createRuntime that is still the host's.
     target.hosts_file = bundle.hosts_file;
     target.hosts_root = bundle.hosts_root;
-    ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks());
+    ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks(),
+                          ApplyOptions{.replace_other_policy = false});
     for (const auto& w : r.warnings)
         std::cerr << "awf-net: warning: " << w << "\n";
     std::cout << who << ": " << r.summary << "\n";

@@ -102,8 +102,11 @@ OciBundle parse_oci_bundle(const std::string& text, const std::string& bundle_di
     if (auto linux_ = j.find("linux"); linux_ != j.end() && linux_->is_object())
         if (auto ns = linux_->find("namespaces"); ns != linux_->end() && ns->is_array())
             for (const auto& n : *ns)
-                if (n.is_object() && n.value("type", "") == "network")
+                if (n.is_object() && n.value("type", "") == "network") {
                     b.own_network_namespace = true;
+                    if (n.contains("path") && n["path"].is_string())
+                        b.network_namespace_path = n["path"].get<std::string>();
+                }
     return b;
 }
 
@@ -113,6 +116,10 @@ std::vector<std::string> refused_capabilities(const OciBundle& b) {
         if (std::find(b.capabilities.begin(), b.capabilities.end(), c) != b.capabilities.end())
             out.push_back(c);
     return out;
+}
+
+bool joins_running_namespace(const OciBundle& b) {
+    return b.network_namespace_path.rfind("/proc/", 0) == 0;
 }
 
 } // namespace awf

@@ -8,7 +8,9 @@
 #include <cstring>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -28,7 +30,12 @@ std::string Target::namespace_path() const {
 HostsFile Target::default_hosts_file() const {
     if (!hosts_file.empty()) return {hosts_root, hosts_file};
     // The container's own view of its root: links in it are resolved there, never on the host.
-    if (pid) return {"/proc/" + std::to_string(pid) + "/root", "etc/hosts"};
+    if (pid) {
+        std::string proc = resolved->proc_dir
+                               ? "/proc/self/fd/" + std::to_string(resolved->proc_dir.get())
+                               : "/proc/" + std::to_string(pid);
+        return {proc + "/root", "etc/hosts"};
+    }
     if (!netns.empty() && netns.find('/') == std::string::npos) {
         std::string per_ns = "/etc/netns/" + netns + "/hosts";
         struct stat st {};
@@ -38,21 +45,50 @@ HostsFile Target::default_hosts_file() const {
     return {}; // a namespace path: no hosts file unless --hosts-file
 }
 
+namespace {
+
+Fd reopen_readable(const Fd& path_fd) {
+    return Fd(
+        ::open(("/proc/self/fd/" + std::to_string(path_fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
+}
+
+void resolve(const Target& t, const std::string& describe) {
+    ResolvedNamespace& r = *t.resolved;
+    if (!t.netns.empty() && t.netns.find('/') == std::string::npos &&
+        (t.netns == "." || t.netns == ".."))
+        throw Error(ExitCode::target, describe, "not a namespace name");
+    std::string path = t.namespace_path();
+    auto fail = [&](const std::string& why) {
+        return Error(ExitCode::target, describe, why, path);
+    };
+    // O_PATH first: a FIFO or a device given as a path is never opened, so nothing blocks.
+    Fd file;
+    if (t.pid) {
+        r.proc_dir = Fd(
+            ::open(("/proc/" + std::to_string(t.pid)).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!r.proc_dir) throw fail(std::strerror(errno));
+        file = Fd(::openat(r.proc_dir.get(), "ns/net", O_PATH | O_CLOEXEC));
+    } else {
+        file = Fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    }
+    if (!file) throw fail(std::strerror(errno));
+    struct statfs fs {};
+    if (::fstatfs(file.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC)
+        throw fail("not a namespace file");
+    Fd ns = reopen_readable(file);
+    if (!ns) throw fail(std::strerror(errno));
+    if (::ioctl(ns.get(), NS_GET_NSTYPE) != CLONE_NEWNET) throw fail("not a network namespace");
+    r.ns = std::move(ns);
+}
+
+} // namespace
+
 NamespaceHandle NamespaceHandle::open(const Target& t) {
     NamespaceHandle h;
     h.describe_ = t.describe();
-    if (!t.netns.empty() && t.netns.find('/') == std::string::npos &&
-        (t.netns == "." || t.netns == ".." || t.netns.empty()))
-        throw Error(ExitCode::target, h.describe_, "not a namespace name");
-    std::string path = t.namespace_path();
-    h.fd_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!h.fd_) throw Error(ExitCode::target, h.describe_, std::strerror(errno), path);
-    struct statfs fs {};
-    // A network namespace file lives on nsfs; anything else (a plain file, a mount namespace)
-    // is refused before setns gets a chance to misread it.
-    if (::fstatfs(h.fd_.get(), &fs) != 0 ||
-        (fs.f_type != NSFS_MAGIC && fs.f_type != PROC_SUPER_MAGIC))
-        throw Error(ExitCode::target, h.describe_, "not a namespace file", path);
+    if (!t.resolved->ns) resolve(t, h.describe_);
+    h.fd_ = Fd(::fcntl(t.resolved->ns.get(), F_DUPFD_CLOEXEC, 0));
+    if (!h.fd_) throw Error(ExitCode::internal, h.describe_, std::strerror(errno));
     return h;
 }
 

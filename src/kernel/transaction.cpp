@@ -88,11 +88,15 @@ double ms_since(Clock::time_point t) {
 
 ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
                                const kernel::Table& want, const ApplyHooks& hooks, int attempt,
-                               ApplyTimings& timings, bool& committed) {
+                               ApplyTimings& timings, bool& committed, ApplyOptions opts) {
     uint32_t generation = read_generation(nf);
     std::optional<kernel::Table> previous = read_table(nf, want.name);
     hooks.before_commit(nf, attempt);
     if (previous && kernel::compare(want, *previous).empty()) return ApplyResult::Action::unchanged;
+    if (previous && !opts.replace_other_policy)
+        throw Error(ExitCode::target, "table inet " + want.name,
+                    "already holds another policy (a namespace shared with another container?); "
+                    "not replaced");
     auto t0 = Clock::now();
     Batch batch = encode_replace(want, initial_sequence(), generation, previous.has_value());
     timings.plan_ms += ms_since(t0);
@@ -149,7 +153,7 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
 } // namespace
 
 ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
-                     const ApplyHooks& hooks) {
+                     const ApplyHooks& hooks, ApplyOptions opts) {
     auto start = Clock::now();
     ApplyResult result;
     model::Table planned = plan(policy);
@@ -165,7 +169,7 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
     for (int attempt = 1;; ++attempt) {
         try {
             result.action =
-                apply_once(nf, planned, want, hooks, attempt, result.timings, committed);
+                apply_once(nf, planned, want, hooks, attempt, result.timings, committed, opts);
             break;
         } catch (const GenerationChanged& e) {
             if (attempt < kAttempts) continue;
@@ -186,12 +190,13 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
     return result;
 }
 
-ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyHooks& hooks) {
+ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyHooks& hooks,
+                  ApplyOptions opts) {
     NamespaceHandle ns = NamespaceHandle::open(target);
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
     return apply_on(nf, policy, "table inet " + policy.policy.table + " in " + target.describe(),
-                    hooks);
+                    hooks, opts);
 }
 
 bool remove_table(const std::string& table, const Target& target) {

@@ -91,6 +91,7 @@ expect_eq "runc: --allow-caps accepts it" "$?" 0
 runc delete -f "$p-rawok" >/dev/null 2>&1
 
 # The config file named by the annotation, with the hook's flags winning.
+"$AWF" delete --netns "$agent" >/dev/null
 conf=$bundles/agent.conf
 printf 'allow-host-ports = 8443\nblocked-action = drop\n' > "$conf"
 make_bundle annotated '["--blocked-action", "reject"]' "c.setdefault('annotations', {})['io.github.awf-net.config'] = '$conf'"
@@ -100,6 +101,29 @@ out=$("$AWF" dump --netns "$agent")
 case "$out" in *"redirected TCP ports 80,443,8443"*"blocked action reject"*) pass "runc: the annotation's config file applies, flags win" ;;
     *) fail "runc: the annotation's config file applies, flags win" "$(echo "$out" | head -9)" ;; esac
 runc delete -f "$p-ann" >/dev/null 2>&1
+
+# A second container in a namespace that already holds another policy (podman's `--network
+# container:victim`, a reused namespace): the hook never replaces that policy.
+before=$(ip netns exec "$agent" nft list table inet awf)
+make_bundle newcomer '[]'
+out=$(timeout 60 runc run -b "$bundles/newcomer" "$p-new" 2>&1); rc=$?
+[[ $rc -ne 0 && ! -e "$bundles/newcomer/rootfs/tmp/marker" ]] && pass "runc: a newcomer cannot replace another container's policy" || \
+    fail "runc: a newcomer cannot replace another container's policy" "$out"
+case "$out" in *"already holds another policy"*) pass "runc: and the hook says why" ;; *) fail "runc: and the hook says why" "$out" ;; esac
+expect_eq "runc: the first container's policy is untouched" "$(ip netns exec "$agent" nft list table inet awf)" "$before"
+runc delete -f "$p-new" >/dev/null 2>&1
+# Joining a running process's namespace by /proc path is refused before anything is read.
+ip netns exec "$agent" sleep 30 &
+victim=$!
+CLEANUP_PIDS+=("$victim")
+make_bundle joiner '[]' "n = [x for x in c['linux']['namespaces'] if x['type'] == 'network'][0]; n['path'] = '/proc/$victim/ns/net'"
+out=$(timeout 60 runc run -b "$bundles/joiner" "$p-join" 2>&1); rc=$?
+[[ $rc -ne 0 && ! -e "$bundles/joiner/rootfs/tmp/marker" ]] && pass "runc: joining a running process's namespace is refused" || \
+    fail "runc: joining a running process's namespace is refused" "$out"
+case "$out" in *"joins the network namespace of a running process"*) pass "runc: and the refusal says so" ;; *) fail "runc: and the refusal says so" "$out" ;; esac
+expect_eq "runc: and the policy there is untouched" "$(ip netns exec "$agent" nft list table inet awf)" "$before"
+kill "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+runc delete -f "$p-join" >/dev/null 2>&1
 
 # A container without its own network namespace shares the runtime's: the hook refuses to
 # firewall it. The runtime itself runs inside a throwaway namespace, so even a regression here

@@ -91,6 +91,11 @@ expect_exit "missing --netns target exits 3" 3 "$AWF" apply --netns "$p-missing"
 expect_exit "missing --pid target exits 3" 3 "$AWF" apply --pid 999999999
 expect_exit "apply without a target exits 3" 3 "$AWF" apply
 expect_exit "a file that is not a namespace exits 3" 3 "$AWF" apply --netns /etc/hostname
+expect_exit "a namespace of another type exits 3" 3 "$AWF" apply --netns /proc/self/ns/mnt
+fifo_dir=$(mktemp -d)
+mkfifo "$fifo_dir/ns"
+expect_exit "a FIFO as the namespace path is refused at once (exit 3)" 3 timeout 5 "$AWF" apply --netns "$fifo_dir/ns"
+rm -rf "$fifo_dir"
 
 # Hosts files: never through a link, only regular files; a public host.docker.internal (the
 # container can write its own hosts file) is refused, not exempted.

@@ -28,6 +28,9 @@ struct OciBundle {
     std::string hosts_file;                // the /etc/hosts mount's source, else etc/hosts ...
     std::string hosts_root;                // ... inside the rootfs
     bool own_network_namespace = false;    // linux.namespaces has a network entry
+    // linux.namespaces' network "path": a namespace the engine made (podman: /run/netns/...) or
+    // one a running process already has (/proc/PID/ns/net: `--network container:other`).
+    std::string network_namespace_path;
 };
 
 // `config_json` is the text of BUNDLE/config.json.
@@ -35,5 +38,9 @@ OciBundle parse_oci_bundle(const std::string& config_json, const std::string& bu
 
 // Capabilities that let a process around the IP hooks (raw frames) or the policy itself.
 std::vector<std::string> refused_capabilities(const OciBundle& b);
+
+// Whether the container joins the network namespace of a process that already runs (another
+// container's): its hook must not firewall that namespace with its own policy.
+bool joins_running_namespace(const OciBundle& b);
 
 } // namespace awf

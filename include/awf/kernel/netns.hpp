@@ -5,15 +5,25 @@
 #include "awf/base/fd.hpp"
 #include "awf/policy/hosts_file.hpp"
 
+#include <memory>
 #include <string>
 
 namespace awf {
+
+// What a Target resolved to, the first time it was opened: every later open is a duplicate of
+// the same namespace file, so facts, commit and `run`'s exec act on one namespace even if the
+// name or pid comes to mean another one meanwhile. Shared by every copy of the Target.
+struct ResolvedNamespace {
+    Fd ns;       // the nsfs file, verified to be a network namespace
+    Fd proc_dir; // --pid: /proc/PID, pinned to that process (lookups fail once it exits)
+};
 
 struct Target {
     std::string netns;      // --netns NAME|PATH
     int pid = 0;            // --pid PID
     std::string hosts_file; // --hosts-file, overrides the default for the target kind
     std::string hosts_root; // with hosts_file: resolve it inside this root (a bundle's rootfs)
+    std::shared_ptr<ResolvedNamespace> resolved = std::make_shared<ResolvedNamespace>();
 
     bool empty() const { return netns.empty() && pid == 0; }
     std::string describe() const;
@@ -23,7 +33,8 @@ struct Target {
 
 class NamespaceHandle {
 public:
-    // Throws awf::Error (exit 3) naming the target when it is missing or not a netns.
+    // Throws awf::Error (exit 3) naming the target when it is missing or not a netns. Resolves
+    // the target on its first call (see ResolvedNamespace); later calls duplicate that fd.
     static NamespaceHandle open(const Target& t);
     static NamespaceHandle current();
 

@@ -34,6 +34,13 @@ public:
     virtual void read_back(std::vector<std::string>& /*differences*/) const {}
 };
 
+struct ApplyOptions {
+    // false: a table of this name holding another policy is left alone and the apply refused
+    // (exit 3). The OCI hook sets it: a container must never replace the policy of a namespace
+    // it shares with another container.
+    bool replace_other_policy = true;
+};
+
 // Where the time of one transaction went (steady clock), for the benchmarks.
 struct ApplyTimings {
     double plan_ms = 0;   // plan + lower + encode
@@ -50,13 +57,13 @@ struct ApplyResult {
 };
 
 ApplyResult apply(const ResolvedPolicy& policy, const Target& target,
-                  const ApplyHooks& hooks = ApplyHooks{});
+                  const ApplyHooks& hooks = ApplyHooks{}, ApplyOptions opts = {});
 
 // The same transaction on a netfilter socket already open in the target namespace (the calling
 // thread must be in it too, for the IPv6 sysctl). A long-lived caller keeps the socket and so
 // never waits, at close, for the kernel to free what a replacement deleted.
 ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
-                     const ApplyHooks& hooks = ApplyHooks{});
+                     const ApplyHooks& hooks = ApplyHooks{}, ApplyOptions opts = {});
 
 // Removes the table; absent is not an error. Returns whether there was one.
 bool remove_table(const std::string& table, const Target& target);
