@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <sys/stat.h>
 
 namespace awf::cli {
 
@@ -17,8 +18,10 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
     desc.add(target_options()).add(policy_options_description());
     desc.add_options()("user", po::value<std::string>()->value_name("USER[:GROUP]"),
                        "run COMMAND as this user (groups reset)")(
-        "as-root", po::bool_switch(),
-        "run COMMAND as root (still without any capability)")("help,h", "this help");
+        "as-root", po::bool_switch(), "run COMMAND as root (still without any capability)")(
+        "writable", po::value<std::vector<std::string>>()->value_name("PATH"),
+        "a path COMMAND may write (repeatable); everything else is read-only")("help,h",
+                                                                               "this help");
     // Everything after "--" is the command, untouched by option parsing.
     auto dashes = std::find(args.begin(), args.end(), "--");
     std::vector<std::string> own(args.begin(), dashes);
@@ -32,8 +35,15 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
         throw Error(ExitCode::invalid_input, "run",
                     "give exactly one of --user USER[:GROUP] and --as-root");
     if (command.empty()) throw Error(ExitCode::invalid_input, "run", "no COMMAND after --");
-    SandboxSpec spec{target, std::nullopt, command};
+    SandboxSpec spec{target, std::nullopt, command, {}};
     if (!as_root) spec.user = parse_identity(vm["user"].as<std::string>());
+    if (vm.count("writable"))
+        for (const auto& w : vm["writable"].as<std::vector<std::string>>()) {
+            struct stat st {};
+            if (w.empty() || w[0] != '/' || ::stat(w.c_str(), &st) != 0)
+                throw input_error("--writable", w, "not an existing absolute path");
+            spec.writable.push_back(w);
+        }
 
     Policy policy = read_policy(vm, ctx.env);
     ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks());

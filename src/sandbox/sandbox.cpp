@@ -9,14 +9,18 @@
 #include <charconv>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
 #include <grp.h>
 #include <iostream>
+#include <linux/mount.h>
 #include <memory>
 #include <pwd.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace awf {
@@ -54,6 +58,41 @@ void bind_netns_etc(const Target& t) {
         if (::lstat(dst.c_str(), &st) != 0) continue; // nothing to cover
         mount_or_throw(src.c_str(), dst.c_str(), nullptr, MS_BIND, "bind " + src + " over " + dst);
     }
+}
+
+// mount_setattr(2) (Linux 5.12): one call changes a whole tree of mounts and keeps each mount's
+// other flags (nosuid, nodev, noexec) as they were.
+void set_read_only(const std::string& path, bool read_only, bool recursive) {
+    mount_attr attr{};
+    (read_only ? attr.attr_set : attr.attr_clr) = MOUNT_ATTR_RDONLY;
+    unsigned flags = recursive ? AT_RECURSIVE : 0;
+    if (::syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), flags, &attr, sizeof attr) != 0)
+        throw step_failed(std::string(read_only ? "make " : "make writable ") + path +
+                          (read_only ? " read-only" : ""));
+}
+
+// The kernel's own account of this process's capability sets, not libcap-ng's cached one.
+void verify_no_capabilities() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    int seen = 0;
+    while (std::getline(status, line)) {
+        for (const char* key : {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"}) {
+            if (line.rfind(key, 0) != 0) continue;
+            ++seen;
+            if (line.find_first_not_of("0 \t", std::strlen(key)) != std::string::npos)
+                throw Error(ExitCode::internal, "run: drop capabilities",
+                            "the kernel still reports " + line);
+        }
+        if (line.rfind("NoNewPrivs:", 0) == 0) {
+            ++seen;
+            if (line.find('1') == std::string::npos)
+                throw Error(ExitCode::internal, "run: no_new_privs", "not set: " + line);
+        }
+    }
+    if (seen != 6)
+        throw Error(ExitCode::internal, "run: drop capabilities",
+                    "cannot read the capability sets from /proc/self/status");
 }
 
 } // namespace
@@ -105,6 +144,12 @@ void enter_sandbox_and_exec(const SandboxSpec& spec) {
     mount_or_throw(nullptr, "/proc/sys", nullptr,
                    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                    "remount /proc/sys read-only");
+    // Each writable path becomes a mount of its own, so that it can stay writable below.
+    for (const auto& w : spec.writable)
+        mount_or_throw(w.c_str(), w.c_str(), nullptr, MS_BIND | MS_REC, "bind --writable " + w);
+    set_read_only("/", true, true);
+    for (const auto& w : spec.writable)
+        set_read_only(w, false, false);
 
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw step_failed("no_new_privs");
 
@@ -128,6 +173,7 @@ void enter_sandbox_and_exec(const SandboxSpec& spec) {
     }
     if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
         throw Error(ExitCode::internal, "run: drop capabilities", "some remained");
+    verify_no_capabilities();
 
     std::vector<char*> argv;
     for (const auto& a : spec.command)

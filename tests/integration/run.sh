@@ -44,6 +44,24 @@ expect_eq "--user USER:GROUP takes effect" "$("$AWF" run --netns "$ns" --user no
 expect_eq "--user resets supplementary groups" "$("$AWF" run --netns "$ns" --user 1000:1000 -- id -G)" 1000
 expect_eq "--user 0 is root by number" "$("$AWF" run --netns "$ns" --user 0 -- id -u)" 0
 
+# Root without capabilities still owns root's files: every mount is read-only for the command
+# (mount options of each mount otherwise kept) but the --writable paths.
+marker=/etc/awf-net-run-test-$p
+out=$(run_root sh -c "touch $marker" 2>&1); rc=$?
+[[ $rc -ne 0 && ! -e $marker ]] && pass "as root, the host's /etc cannot be written" || fail "as root, the host's /etc cannot be written" "$out"
+rm -f "$marker"
+case "$out" in *"Read-only file system"*) pass "and it is the read-only mount that refuses" ;; *) fail "and it is the read-only mount that refuses" "$out" ;; esac
+sum=$(sha256sum < "$AWF")
+out=$(run_root sh -c "cat /bin/true > '$AWF'" 2>&1)
+expect_eq "as root, awf-net's own binary cannot be replaced" "$(sha256sum < "$AWF")" "$sum"
+work=$(mktemp -d)
+expect_exit "a --writable path can be written" 0 "$AWF" run --netns "$ns" --as-root --writable "$work" -- sh -c "echo ok > '$work/f'"
+expect_eq "and the write landed" "$(cat "$work/f" 2>/dev/null)" "ok"
+expect_exit "but only that path" 1 "$AWF" run --netns "$ns" --as-root --writable "$work" -- sh -c "touch '$marker'"
+rm -rf "$work" "$marker"
+expect_exit "a --writable that is not an absolute existing path is exit 2" 2 "$AWF" run --netns "$ns" --as-root --writable relative -- true
+expect_eq "the machine's own / is still writable afterwards" "$(findmnt -no OPTIONS / | tr ',' '\n' | grep -cx rw)" 1
+
 run_root sh -c 'exit 42'
 expect_eq "the command's exit status passes through" "$?" 42
 run_root sh -c 'kill -TERM $$'

@@ -1,5 +1,6 @@
 // Turning this process into the sandboxed command (`awf-net run`): join the target network
-// namespace, a private mount namespace with /proc/sys read-only, no capabilities in any set,
+// namespace, a private mount namespace with every mount read-only but the --writable paths,
+// no capabilities in any set (checked in /proc/self/status),
 // no_new_privs, the requested user; then exec. Every step is checked; nothing runs half-done.
 #pragma once
 
@@ -25,6 +26,10 @@ struct SandboxSpec {
     Target target;
     std::optional<Identity> user; // nullopt: stay root (--as-root), still without capabilities
     std::vector<std::string> command;
+    // The whole file system is read-only for the command but these (absolute paths the operator
+    // names with --writable): root without capabilities still owns /etc, /usr and awf-net's
+    // own files, and could otherwise undo the policy later (a cron job, a replaced binary).
+    std::vector<std::string> writable;
 };
 
 // Does not return on success. Throws awf::Error when a step fails before exec; exits 126/127
