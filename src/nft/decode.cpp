@@ -83,7 +83,95 @@ kernel::Expr decode_expr(nftnl_expr* x) {
     return e;
 }
 
+// libnftnl returns NULL for an attribute the message lacks; the kernel always sends them, but
+// these functions also see arbitrary bytes (the decoder's fuzz target).
+std::string str_or_empty(const char* s) {
+    return s ? std::string(s) : std::string();
+}
+
 } // namespace
+
+std::optional<kernel::Table> decode_table(const nlmsghdr* nlh) {
+    TablePtr t(nftnl_table_alloc());
+    if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return std::nullopt;
+    kernel::Table k;
+    k.name = str_or_empty(nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME));
+    k.family = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY);
+    k.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
+    k.handle = nftnl_table_get_u64(t.get(), NFTNL_TABLE_HANDLE);
+    k.udata = attr_bytes(t.get(), NFTNL_TABLE_USERDATA, nftnl_table_is_set, nftnl_table_get_data);
+    return k;
+}
+
+std::optional<kernel::Chain> decode_chain(const nlmsghdr* nlh, const std::string& table) {
+    ChainPtr c(nftnl_chain_alloc());
+    if (nftnl_chain_nlmsg_parse(nlh, c.get()) < 0) return std::nullopt;
+    if (table != str_or_empty(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE))) return std::nullopt;
+    kernel::Chain k;
+    k.name = str_or_empty(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME));
+    k.handle = nftnl_chain_get_u64(c.get(), NFTNL_CHAIN_HANDLE);
+    if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
+        k.type = str_or_empty(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE));
+        k.hooknum = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+        k.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
+        k.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
+    }
+    return k;
+}
+
+std::optional<kernel::Set> decode_set(const nlmsghdr* nlh, const std::string& table) {
+    SetPtr s(nftnl_set_alloc());
+    if (nftnl_set_nlmsg_parse(nlh, s.get()) < 0) return std::nullopt;
+    if (table != str_or_empty(nftnl_set_get_str(s.get(), NFTNL_SET_TABLE))) return std::nullopt;
+    kernel::Set k;
+    k.name = str_or_empty(nftnl_set_get_str(s.get(), NFTNL_SET_NAME));
+    k.flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
+    k.key_type = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE);
+    k.key_len = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_LEN);
+    k.field_lens = attr_bytes(s.get(), NFTNL_SET_DESC_CONCAT, nftnl_set_is_set, nftnl_set_get_data);
+    k.udata = attr_bytes(s.get(), NFTNL_SET_USERDATA, nftnl_set_is_set, nftnl_set_get_data);
+    return k;
+}
+
+void decode_elements(const nlmsghdr* nlh, std::vector<kernel::Elem>& out) {
+    SetPtr s(nftnl_set_alloc());
+    if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0) return;
+    ElemIterPtr it(nftnl_set_elems_iter_create(s.get()));
+    if (!it) return;
+    for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e;
+         e = nftnl_set_elems_iter_next(it.get())) {
+        kernel::Elem k;
+        // Reads an element attribute; the length is only known after the call.
+        auto data = [e](uint16_t attr) {
+            uint32_t len = 0;
+            const void* p = nftnl_set_elem_get(e, attr, &len);
+            return bytes_of(p, len);
+        };
+        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) k.key = data(NFTNL_SET_ELEM_KEY);
+        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
+            k.key_end = data(NFTNL_SET_ELEM_KEY_END);
+        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+            k.flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
+            k.udata = data(NFTNL_SET_ELEM_USERDATA);
+        out.push_back(std::move(k));
+    }
+}
+
+std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& table) {
+    RulePtr r(nftnl_rule_alloc());
+    if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0) return std::nullopt;
+    if (table != str_or_empty(nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))) return std::nullopt;
+    kernel::Rule k;
+    k.chain = str_or_empty(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN));
+    k.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+    k.udata = attr_bytes(r.get(), NFTNL_RULE_USERDATA, nftnl_rule_is_set, nftnl_rule_get_data);
+    ExprIterPtr it(nftnl_expr_iter_create(r.get()));
+    if (!it) return k;
+    for (nftnl_expr* x = nftnl_expr_iter_next(it.get()); x; x = nftnl_expr_iter_next(it.get()))
+        k.exprs.push_back(decode_expr(x));
+    return k;
+}
 
 uint32_t read_generation(NetlinkSocket& sock) {
     uint32_t seq = initial_sequence();
@@ -123,16 +211,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     auto req = request(NFT_MSG_GETTABLE, NLM_F_ACK, seq, static_cast<uint16_t>(family),
                        [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, sel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
-        TablePtr t(nftnl_table_alloc());
-        if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return;
-        kernel::Table k;
-        k.name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
-        k.family = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY);
-        k.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
-        k.handle = nftnl_table_get_u64(t.get(), NFTNL_TABLE_HANDLE);
-        k.udata =
-            attr_bytes(t.get(), NFTNL_TABLE_USERDATA, nftnl_table_is_set, nftnl_table_get_data);
-        table = std::move(k);
+        if (auto t = decode_table(nlh)) table = std::move(t);
     });
     if (!table) return std::nullopt;
 
@@ -142,19 +221,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     req = request(NFT_MSG_GETCHAIN, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                   [&](nlmsghdr* n) { nftnl_chain_nlmsg_build_payload(n, csel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
-        ChainPtr c(nftnl_chain_alloc());
-        if (nftnl_chain_nlmsg_parse(nlh, c.get()) < 0) return;
-        if (name != nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)) return;
-        kernel::Chain k;
-        k.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
-        k.handle = nftnl_chain_get_u64(c.get(), NFTNL_CHAIN_HANDLE);
-        if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
-            k.type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
-            k.hooknum = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
-            k.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
-            k.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
-        }
-        table->chains.push_back(std::move(k));
+        if (auto c = decode_chain(nlh, name)) table->chains.push_back(std::move(*c));
     });
 
     ++seq;
@@ -163,18 +230,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     req = request(NFT_MSG_GETSET, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                   [&](nlmsghdr* n) { nftnl_set_nlmsg_build_payload(n, ssel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
-        SetPtr s(nftnl_set_alloc());
-        if (nftnl_set_nlmsg_parse(nlh, s.get()) < 0) return;
-        if (name != nftnl_set_get_str(s.get(), NFTNL_SET_TABLE)) return;
-        kernel::Set k;
-        k.name = nftnl_set_get_str(s.get(), NFTNL_SET_NAME);
-        k.flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
-        k.key_type = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE);
-        k.key_len = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_LEN);
-        k.field_lens =
-            attr_bytes(s.get(), NFTNL_SET_DESC_CONCAT, nftnl_set_is_set, nftnl_set_get_data);
-        k.udata = attr_bytes(s.get(), NFTNL_SET_USERDATA, nftnl_set_is_set, nftnl_set_get_data);
-        table->sets.push_back(std::move(k));
+        if (auto s = decode_set(nlh, name)) table->sets.push_back(std::move(*s));
     });
     // Anonymous sets belong to the rules that use them; they are not objects of the table.
     std::erase_if(table->sets, [](const kernel::Set& s) { return s.flags & NFT_SET_ANONYMOUS; });
@@ -186,29 +242,8 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
         nftnl_set_set_str(esel.get(), NFTNL_SET_NAME, set.name.c_str());
         req = request(NFT_MSG_GETSETELEM, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
                       [&](nlmsghdr* n) { nftnl_set_elems_nlmsg_build_payload(n, esel.get()); });
-        sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
-            SetPtr s(nftnl_set_alloc());
-            if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0) return;
-            ElemIterPtr it(nftnl_set_elems_iter_create(s.get()));
-            for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e;
-                 e = nftnl_set_elems_iter_next(it.get())) {
-                kernel::Elem k;
-                // Reads an element attribute; the length is only known after the call.
-                auto data = [e](uint16_t attr) {
-                    uint32_t len = 0;
-                    const void* p = nftnl_set_elem_get(e, attr, &len);
-                    return bytes_of(p, len);
-                };
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) k.key = data(NFTNL_SET_ELEM_KEY);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
-                    k.key_end = data(NFTNL_SET_ELEM_KEY_END);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
-                    k.flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
-                    k.udata = data(NFTNL_SET_ELEM_USERDATA);
-                set.elems.push_back(std::move(k));
-            }
-        });
+        sock.dump(req.data(), req.size(), seq,
+                  [&](const nlmsghdr* nlh) { decode_elements(nlh, set.elems); });
     }
 
     ++seq;
@@ -218,17 +253,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
                   [&](nlmsghdr* n) { nftnl_rule_nlmsg_build_payload(n, rsel.get()); });
     std::vector<kernel::Rule> rules;
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
-        RulePtr r(nftnl_rule_alloc());
-        if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0) return;
-        if (name != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE)) return;
-        kernel::Rule k;
-        k.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
-        k.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
-        k.udata = attr_bytes(r.get(), NFTNL_RULE_USERDATA, nftnl_rule_is_set, nftnl_rule_get_data);
-        ExprIterPtr it(nftnl_expr_iter_create(r.get()));
-        for (nftnl_expr* x = nftnl_expr_iter_next(it.get()); x; x = nftnl_expr_iter_next(it.get()))
-            k.exprs.push_back(decode_expr(x));
-        rules.push_back(std::move(k));
+        if (auto r = decode_rule(nlh, name)) rules.push_back(std::move(*r));
     });
     // Dumps list rules per chain in order; keep them grouped by the chain order above.
     for (const auto& c : table->chains)

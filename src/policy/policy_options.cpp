@@ -2,8 +2,11 @@
 
 #include "awf/policy/policy_options.hpp"
 
+#include "awf/base/file.hpp"
+
 #include "awf/base/error.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -158,12 +161,31 @@ RawOptions raw_from_variables(const po::variables_map& vm) {
 }
 
 RawOptions raw_from_config_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw input_error("--config", path, "cannot be read");
+    auto text = read_regular_file({{}, path}, 1 << 20, ExitCode::invalid_input, "--config " + path);
+    if (!text) throw input_error("--config", path, "cannot be read");
+    return raw_from_config_text(*text, "--config " + path);
+}
+
+namespace {
+
+// What of a bad line an error may show: a key shaped like an option name. Anything else could
+// be a line of a file that was never a config file (a secret named by whoever chose the path).
+std::string shown_key(const std::string& key) {
+    bool option_like =
+        !key.empty() && key.size() <= 40 && std::islower(static_cast<unsigned char>(key[0]));
+    for (char c : key)
+        option_like = option_like && (std::islower(static_cast<unsigned char>(c)) ||
+                                      std::isdigit(static_cast<unsigned char>(c)) || c == '-');
+    return option_like ? key : "";
+}
+
+} // namespace
+
+RawOptions raw_from_config_text(std::string_view text, const std::string& where) {
     RawOptions raw;
+    std::istringstream in{std::string(text)};
     std::string line;
     int lineno = 0;
-    const std::string where = "--config " + path;
     while (std::getline(in, line)) {
         ++lineno;
         auto hash = line.find('#');
@@ -187,7 +209,11 @@ RawOptions raw_from_config_file(const std::string& path) {
             is_value |= key == n;
         for (const char* n : kSwitches)
             is_switch |= key == n;
-        if (!is_value && !is_switch) throw input_error(at, key, "unknown key");
+        if (!is_value && !is_switch) {
+            std::string shown = eq == std::string::npos ? "" : shown_key(key);
+            if (shown.empty()) throw Error(ExitCode::invalid_input, at, "not a key = value line");
+            throw input_error(at, shown, "unknown key");
+        }
         if (is_value && (eq == std::string::npos || value.empty()))
             throw input_error(at, key, "missing value");
         if (is_switch) {

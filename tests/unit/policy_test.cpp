@@ -271,3 +271,30 @@ TEST(Policy, InboundLocalIgnoresIpv6SubnetsThatDisableModeRemoves) {
     EXPECT_EQ(resolve(policy_from_args({"--ipv6", "disable"}), f).inbound_sources.size(), 1u);
     EXPECT_EQ(resolve(policy_from_args({"--ipv6", "block"}), f).inbound_sources.size(), 2u);
 }
+
+// A config file named by someone else may be any file: its lines never reach an error message.
+TEST(ConfigText, ALineThatIsNotAnOptionIsNotEchoed) {
+    const std::string secret = "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::";
+    try {
+        raw_from_config_text("# comment\n" + secret + "\n", "--config /etc/shadow");
+        FAIL() << "accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).find("saltsalt"), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()), "--config /etc/shadow:2: not a key = value line");
+    }
+    try {
+        raw_from_config_text("password = hunter2 secret\n", "--config f");
+        FAIL() << "accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ConfigText, AnOptionShapedUnknownKeyIsNamed) {
+    try {
+        raw_from_config_text("allow-host-port = 80\n", "--config f");
+        FAIL() << "accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("allow-host-port"), std::string::npos) << e.what();
+    }
+}

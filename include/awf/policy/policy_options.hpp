@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace awf {
@@ -25,6 +26,9 @@ using RawOptions = std::map<std::string, std::vector<std::string>>;
 
 RawOptions raw_from_variables(const po::variables_map& vm);
 RawOptions raw_from_config_file(const std::string& path);
+// The same from the file's text; `where` names it in errors. No error shows a line of the text,
+// only its number and, where the line is shaped like one, the key.
+RawOptions raw_from_config_text(std::string_view text, const std::string& where);
 RawOptions raw_from_env(const EnvLookup& env);
 // Keys present in `higher` win whole (a repeatable flag given on the command line replaces the
 // config file's list rather than appending to it).
