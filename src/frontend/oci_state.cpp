@@ -16,13 +16,15 @@ namespace {
 json parse_json(const std::string& text, const std::string& what) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw input_error(what, "", "empty");
+    // No part of the text goes into an error: it may be any file, chosen by someone else.
+    json j;
     try {
-        json j = json::parse(text);
-        if (!j.is_object()) throw input_error(what, text.substr(0, 40), "not a JSON object");
-        return j;
-    } catch (const json::parse_error& e) {
-        throw input_error(what, text.substr(0, 40), "not JSON");
+        j = json::parse(text);
+    } catch (const json::exception& e) { // parse errors, and numbers out of range (406)
+        throw Error(ExitCode::invalid_input, what, "not JSON");
     }
+    if (!j.is_object()) throw Error(ExitCode::invalid_input, what, "not a JSON object");
+    return j;
 }
 
 std::string string_field(const json& j, const char* key, const std::string& what) {

@@ -16,6 +16,7 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <memory>
 
 namespace awf {
@@ -81,6 +82,43 @@ kernel::Expr decode_expr(nftnl_expr* x) {
         }
     }
     return e;
+}
+
+// libnftnl trusts the kernel's framing: it dereferences an expression's name without checking
+// it is there (libnftnl 1.2.4, nftnl_expr_parse). The kernel always sends it; these bytes may
+// come from elsewhere (the fuzz target), so a rule's expressions are checked first.
+bool expressions_well_formed(const nlmsghdr* nlh) {
+    struct Walk {
+        static int top(const nlattr* a, void* ok) {
+            if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS) return MNL_CB_OK;
+            if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0) return fail(ok);
+            const char* end =
+                static_cast<const char*>(mnl_attr_get_payload(a)) + mnl_attr_get_payload_len(a);
+            for (auto* elem = static_cast<const nlattr*>(mnl_attr_get_payload(a));
+                 mnl_attr_ok(elem, static_cast<int>(end - reinterpret_cast<const char*>(elem)));
+                 elem = mnl_attr_next(elem)) {
+                bool named = false;
+                if (mnl_attr_validate(elem, MNL_TYPE_NESTED) < 0 ||
+                    mnl_attr_parse_nested(elem, name, &named) < 0 || !named)
+                    return fail(ok);
+            }
+            return MNL_CB_OK;
+        }
+        static int name(const nlattr* a, void* named) {
+            if (mnl_attr_get_type(a) == NFTA_EXPR_NAME &&
+                mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+                *static_cast<bool*>(named) = true;
+            return MNL_CB_OK;
+        }
+        static int fail(void* ok) {
+            *static_cast<bool*>(ok) = false;
+            return MNL_CB_ERROR;
+        }
+    };
+    bool ok = true;
+    if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(nfgenmsg)) return false;
+    if (mnl_attr_parse(nlh, sizeof(nfgenmsg), Walk::top, &ok) < 0) return false;
+    return ok;
 }
 
 // libnftnl returns NULL for an attribute the message lacks; the kernel always sends them, but
@@ -159,6 +197,7 @@ void decode_elements(const nlmsghdr* nlh, std::vector<kernel::Elem>& out) {
 }
 
 std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& table) {
+    if (!expressions_well_formed(nlh)) return std::nullopt;
     RulePtr r(nftnl_rule_alloc());
     if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0) return std::nullopt;
     if (table != str_or_empty(nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))) return std::nullopt;

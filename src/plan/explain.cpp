@@ -17,7 +17,6 @@ using namespace model;
 
 namespace {
 
-constexpr uint8_t kIcmpEchoRequest = 8;
 constexpr uint8_t kIcmpv6EchoRequest = 128;
 constexpr uint8_t kDefaultHopLimit = 64;
 

@@ -84,3 +84,40 @@ TEST(Encode, LargeForeignShapedTableFitsItsMessages) {
     // 3000 elements of about 450 bytes: cut by size, not only by count.
     EXPECT_GT(element_messages, 3000u / 512u + 1);
 }
+
+#include "awf/nft/decode.hpp"
+
+// Found by fuzzing the decoder: libnftnl dereferences an expression's name without checking it
+// is there. A rule message with a nameless expression is refused before libnftnl sees it.
+TEST(Decode, ARuleWithANamelessExpressionIsRefusedNotCrashed) {
+    std::vector<uint32_t> buf(1024);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
+    auto* g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    g->nfgen_family = NFPROTO_INET;
+    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "awf");
+    mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "filter_output");
+    nlattr* list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+    nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+    mnl_attr_put_u32(nlh, NFTA_EXPR_DATA, 0); // data, but no NFTA_EXPR_NAME
+    mnl_attr_nest_end(nlh, elem);
+    mnl_attr_nest_end(nlh, list);
+    EXPECT_FALSE(decode_rule(nlh, "awf").has_value());
+
+    // The same message with the name is decoded.
+    nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
+    g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    g->nfgen_family = NFPROTO_INET;
+    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "awf");
+    mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "filter_output");
+    list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+    elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+    mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "counter");
+    mnl_attr_nest_end(nlh, elem);
+    mnl_attr_nest_end(nlh, list);
+    auto rule = decode_rule(nlh, "awf");
+    ASSERT_TRUE(rule.has_value());
+    ASSERT_EQ(rule->exprs.size(), 1u);
+    EXPECT_EQ(rule->exprs[0].name, "counter");
+}
