@@ -44,6 +44,10 @@ int cmd_apply(const std::vector<std::string>& args, const Context& ctx) {
     for (const auto& w : r.warnings)
         std::cerr << "awf-net: warning: " << w << "\n";
     std::cout << r.summary << "\n";
+    if (ctx.verbose)
+        std::cerr << "awf-net: plan+encode " << r.timings.plan_ms << " ms, commit "
+                  << r.timings.commit_ms << " ms, read-back " << r.timings.verify_ms
+                  << " ms, total " << r.timings.total_ms << " ms\n";
     return 0;
 }
 

@@ -9,37 +9,76 @@
 
 namespace awf::cli {
 
-std::string usage() {
-    return "usage: awf-net COMMAND [OPTIONS]\n"
-           "\n"
-           "commands:\n"
-           "  apply    TARGET [POLICY] [--dry-run] [--print nft|json]   install the egress policy\n"
-           "  delete   TARGET                                          remove awf-net's table\n"
-           "  dump     [TARGET] [--json] [--all] [--no-counters]       what is installed, with "
-           "counters\n"
-           "  version                                                  print the version\n"
-           "\n"
-           "TARGET is --netns NAME|PATH or --pid PID. `awf-net COMMAND --help` lists every "
-           "option.\n";
+namespace {
+
+struct CommandEntry {
+    const char* name;
+    const char* synopsis;
+    const char* summary;
+    int (*run)(const Args&, const Context&);
+};
+
+int cmd_version(const Args& args, const Context&) {
+    if (!args.empty()) throw Error(ExitCode::invalid_input, "version", "takes no arguments");
+    std::cout << "awf-net " << AWF_VERSION << "\n";
+    return 0;
 }
 
-int run_command(const std::string& command, const std::vector<std::string>& args,
-                const Context& ctx) {
-    if (command == "apply") return cmd_apply(args, ctx);
-    if (command == "delete") return cmd_delete(args, ctx);
-    if (command == "dump") return cmd_dump(args, ctx);
-    if (command == "explain") return cmd_explain(args, ctx);
-    if (command == "watch") return cmd_watch(args, ctx);
-    if (command == "run") return cmd_run(args, ctx);
-    if (command == "oci-hook") return cmd_oci_hook(args, ctx);
-    if (command == "version") {
-        std::cout << "awf-net " << AWF_VERSION << "\n";
-        return 0;
+// Every command, once: dispatch, the usage text, `help COMMAND` and the bash completion read it.
+constexpr CommandEntry kCommands[] = {
+    {"apply", "TARGET [POLICY] [--dry-run] [--print nft|json]", "install the egress policy",
+     cmd_apply},
+    {"delete", "TARGET", "remove awf-net's table", cmd_delete},
+    {"dump", "[TARGET] [--json] [--all] [--no-counters]", "what is installed, with counters",
+     cmd_dump},
+    {"explain", "[TARGET | POLICY] FLOW...", "which rule decides a flow, and the outcome",
+     cmd_explain},
+    {"watch", "[TARGET] [--json] [--count N] [--timeout SECONDS]", "denied packets as they happen",
+     cmd_watch},
+    {"run", "TARGET [POLICY] (--user U[:G] | --as-root) -- COMMAND", "apply, drop privileges, exec",
+     cmd_run},
+    {"oci-hook", "[POLICY] [--allow-caps]", "createRuntime hook: OCI state on stdin", cmd_oci_hook},
+    {"version", "", "print the version", cmd_version},
+};
+
+const CommandEntry* find_command(const std::string& name) {
+    for (const auto& c : kCommands)
+        if (name == c.name) return &c;
+    return nullptr;
+}
+
+} // namespace
+
+std::string usage() {
+    std::string s = "usage: awf-net [-v] COMMAND [OPTIONS]\n\ncommands:\n";
+    for (const auto& c : kCommands) {
+        std::string line = std::string("  ") + c.name;
+        line.resize(11, ' ');
+        line += c.synopsis;
+        if (line.size() < 64) line.resize(64, ' ');
+        s += line + " " + c.summary + "\n";
     }
+    s += "  help [COMMAND]\n\nTARGET is --netns NAME|PATH or --pid PID. `awf-net help COMMAND` "
+         "lists every option.\n";
+    return s;
+}
+
+int run_command(const std::string& command, const Args& args, const Context& ctx) {
+    if (const CommandEntry* c = find_command(command)) return c->run(args, ctx);
     if (command == "--help" || command == "-h" || command == "help") {
+        if (!args.empty() && command == "help") {
+            const CommandEntry* c = find_command(args.front());
+            if (!c) throw Error(ExitCode::invalid_input, "help", "unknown command", args.front());
+            if (c->run == cmd_version) {
+                std::cout << "awf-net version\n";
+                return 0;
+            }
+            return c->run({"--help"}, ctx);
+        }
         std::cout << usage();
         return 0;
     }
+    if (command == "--version") return cmd_version({}, ctx);
     throw Error(ExitCode::invalid_input, "command", "unknown command", command);
 }
 
@@ -48,17 +87,36 @@ int cli_main(int argc, char** argv, const ApplyHooks* hooks) {
         std::cerr << usage();
         return static_cast<int>(ExitCode::invalid_input);
     }
-    Args args(argv + 2, argv + argc);
+    // -v / --verbose, anywhere before a run's "--", is awf-net's own.
+    Args all(argv + 1, argv + argc);
     Context ctx;
+    Args words;
+    bool passthrough = false;
+    for (auto& a : all) {
+        if (a == "--") passthrough = true;
+        if (!passthrough && (a == "-v" || a == "--verbose"))
+            ctx.verbose = true;
+        else
+            words.push_back(a);
+    }
+    if (words.empty()) {
+        std::cerr << usage();
+        return static_cast<int>(ExitCode::invalid_input);
+    }
+    std::string command = words.front();
+    Args args(words.begin() + 1, words.end());
     ctx.hooks = hooks;
     ctx.env = [](const std::string& name) -> std::optional<std::string> {
         const char* v = std::getenv(name.c_str());
         return v ? std::optional<std::string>(v) : std::nullopt;
     };
     try {
-        return run_command(argv[1], args, ctx);
+        return run_command(command, args, ctx);
     } catch (const Error& e) {
         std::cerr << "awf-net: error: " << e.what() << "\n";
+        if (ctx.verbose)
+            std::cerr << "awf-net: exit " << static_cast<int>(e.code()) << " ("
+                      << exit_code_meaning(e.code()) << ")\n";
         return static_cast<int>(e.code());
     } catch (const std::exception& e) {
         std::cerr << "awf-net: error: internal: " << e.what() << "\n";

@@ -7,8 +7,10 @@
 #include "awf/kernel/inspect.hpp"
 #include "awf/kernel/nflog.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <limits>
 
 namespace awf::cli {
 
@@ -67,7 +69,8 @@ int cmd_watch(const std::vector<std::string>& args, const Context&) {
                 std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now())
                     .count();
             if (left <= 0) break;
-            wait_ms = static_cast<int>(left);
+            // poll takes an int: a long --timeout waits in slices.
+            wait_ms = static_cast<int>(std::min<long long>(left, std::numeric_limits<int>::max()));
         }
         std::vector<LogEvent> events;
         listener->wait(events, wait_ms, lost);

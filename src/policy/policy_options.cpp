@@ -255,8 +255,17 @@ RawOptions raw_from_env(const EnvLookup& env) {
 }
 
 void merge_lower_precedence(RawOptions& higher, const RawOptions& lower) {
-    for (const auto& [k, v] : lower)
-        higher.try_emplace(k, v);
+    // Keys that set the same thing: the higher source's choice of either wins over both.
+    auto same_setting = [](const std::string& a, const std::string& b) {
+        auto logging = [](const std::string& k) { return k == "log-group" || k == "no-log"; };
+        return a == b || (logging(a) && logging(b));
+    };
+    for (const auto& [k, v] : lower) {
+        bool set_above = false;
+        for (const auto& [hk, hv] : higher)
+            set_above |= same_setting(k, hk);
+        if (!set_above) higher.emplace(k, v);
+    }
 }
 
 Policy policy_from_raw(const RawOptions& raw) {

@@ -53,6 +53,13 @@ expect_eq "event: UDP" "$(event '[FW_BLOCKED_UDP_AGENT] ')" "udp 203.0.113.9 999
 expect_eq "event: other protocols (ICMP)" "$(event '[FW_BLOCKED_OTHER] ')" "icmp 203.0.113.9 - 0"
 expect_eq "one event per denied packet" "$(wc -l < "$out_file")" 4
 
+# The uid of the sending socket (NFULNL_CFG_F_UID): a denied packet of an unprivileged user.
+start_watch --json --count 1 --timeout 10 && pass "watch binds for the uid check" || fail "watch binds for the uid check"
+ip netns exec "$ns" setpriv --reuid 65534 --regid 65534 --clear-groups \
+    curl -sS --max-time 2 telnet://203.0.113.9:9999 >/dev/null 2>&1
+wait "$watch_pid"
+expect_eq "the event names the sender's uid" "$(event '[FW_BLOCKED_TCP] ')" "tcp 203.0.113.9 9999 65534"
+
 # A flood: the rate limit (10/minute, burst 20) caps the events, never the counting.
 before=$(counter "$ns" "deny udp")
 start_watch --json --timeout 3 && pass "watch binds again" || fail "watch binds again"

@@ -298,3 +298,13 @@ TEST(ConfigText, AnOptionShapedUnknownKeyIsNamed) {
         EXPECT_NE(std::string(e.what()).find("allow-host-port"), std::string::npos) << e.what();
     }
 }
+
+// Precedence (cli.md): flags, then the config file. --no-log and --log-group set one thing.
+TEST(Precedence, NoLogOnTheCommandLineWinsOverALogGroupInTheConfigFile) {
+    RawOptions flags{{"no-log", {"true"}}};
+    merge_lower_precedence(flags, raw_from_config_text("log-group = 7\n", "--config f"));
+    EXPECT_FALSE(policy_from_raw(flags).log_group.has_value());
+    RawOptions group{{"log-group", {"9"}}};
+    merge_lower_precedence(group, raw_from_config_text("no-log = true\n", "--config f"));
+    EXPECT_EQ(policy_from_raw(group).log_group, std::optional<uint16_t>(9));
+}

@@ -17,6 +17,27 @@ enum class ExitCode : int {
     tampered = 6,
 };
 
+// cli.md's table: what the code says about the kernel state.
+inline const char* exit_code_meaning(ExitCode c) {
+    switch (c) {
+    case ExitCode::ok:
+        return "done";
+    case ExitCode::internal:
+        return "internal error; kernel unchanged or restored unless the message says otherwise";
+    case ExitCode::invalid_input:
+        return "invalid usage or policy input; kernel unchanged";
+    case ExitCode::target:
+        return "target namespace missing or unusable; kernel unchanged";
+    case ExitCode::kernel_refused:
+        return "the kernel refused the transaction; kernel unchanged";
+    case ExitCode::restored:
+        return "a step after the commit failed; previous state restored";
+    case ExitCode::tampered:
+        return "the installed table differs from its recorded policy";
+    }
+    return "unknown";
+}
+
 class Error : public std::runtime_error {
 public:
     Error(ExitCode code, std::string where, std::string what, std::string value = {})
