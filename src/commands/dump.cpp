@@ -4,6 +4,7 @@
 #include "awf/commands/options.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/host_key.hpp"
 #include "awf/base/text.hpp"
 #include "awf/kernel/inspect.hpp"
 #include "awf/plan/model_json.hpp"
@@ -55,7 +56,8 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     desc.add(target_options());
     desc.add_options()("json", po::bool_switch(), "JSON for tools")(
         "all", po::bool_switch(), "also name every other table of the namespace")(
-        "no-counters", po::bool_switch(), "omit counter values: output nft -f accepts (comments stay: they record the policy)")(
+        "no-counters", po::bool_switch(),
+        "omit counter values: output nft -f accepts (comments stay: they record the policy)")(
         "table", po::value<std::string>()->value_name("NAME"),
         "table name (default awf)")("help,h", "this help");
     auto vm = parse(args, desc, "dump");
@@ -65,7 +67,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     Installed in = read_installed(target, table, vm["all"].as<bool>());
     std::string where = target.empty() ? "own namespace" : target.describe();
     std::optional<Verification> v;
-    if (in.awf_kernel) v = verify(*in.awf_kernel);
+    if (in.awf_kernel) v = verify(*in.awf_kernel, load_host_key(false));
     int rc = v && v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
 
     if (vm["json"].as<bool>()) {
@@ -97,7 +99,8 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
             std::cout << "# table inet " << table << " in " << where << "\n";
             if (!v->recorded_version.empty())
                 std::cout << "# installed by awf-net " << printable(v->recorded_version)
-                          << ", policy sha256:" << v->recorded_digest.substr(0, 12) << "\n";
+                          << ", policy " << (v->recorded_keyed ? "hmac-sha256:" : "sha256:")
+                          << v->recorded_digest.substr(0, 12) << "\n";
             if (v->inputs)
                 for (const auto& line : summary_lines(*v->inputs))
                     std::cout << "#   " << line << "\n";

@@ -3,6 +3,7 @@
 #include "awf/kernel/transaction.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/host_key.hpp"
 #include "awf/kernel/commit.hpp"
 #include "awf/kernel/conntrack.hpp"
 #include "awf/kernel/facts.hpp"
@@ -74,7 +75,10 @@ ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
     }
     if (!IpAddr::parse(policy.squid_host) && !facts.squid_resolved)
         facts.squid_resolved = resolve_in_own_namespace(policy.squid_host);
-    return resolve(policy, facts);
+    ResolvedPolicy r = resolve(policy, facts);
+    // Installing makes the key on first use; a dry run only reads it (same digest as apply).
+    r.digest_key = load_host_key(!target.empty());
+    return r;
 }
 
 namespace {

@@ -118,8 +118,8 @@ std::string PlanInputs::canonical() const {
     return o.str();
 }
 
-std::string PlanInputs::digest() const {
-    return sha256_hex(canonical());
+std::string PlanInputs::digest(std::string_view key) const {
+    return key.empty() ? sha256_hex(canonical()) : hmac_sha256_hex(key, canonical());
 }
 
 namespace {

@@ -118,15 +118,20 @@ std::vector<Rule> neighbour_discovery() {
 
 } // namespace
 
-std::string table_comment(const PlanInputs& in) {
-    return std::string("awf-net ") + AWF_VERSION + " sha256:" + in.digest();
+std::string table_comment(const PlanInputs& in, std::string_view key) {
+    return std::string("awf-net ") + AWF_VERSION + (key.empty() ? " sha256:" : " hmac-sha256:") +
+           in.digest(key);
 }
 
 std::optional<Recorded> parse_table_comment(const std::string& comment) {
-    const std::string head = "awf-net ", mark = " sha256:";
+    const std::string head = "awf-net ";
+    if (comment.rfind(head, 0) != 0) return std::nullopt;
+    bool keyed = comment.find(" hmac-sha256:") != std::string::npos;
+    const std::string mark = keyed ? " hmac-sha256:" : " sha256:";
     auto at = comment.find(mark);
-    if (comment.rfind(head, 0) != 0 || at == std::string::npos) return std::nullopt;
-    Recorded r{comment.substr(head.size(), at - head.size()), comment.substr(at + mark.size())};
+    if (at == std::string::npos) return std::nullopt;
+    Recorded r{comment.substr(head.size(), at - head.size()), comment.substr(at + mark.size()),
+               keyed};
     // Both parts come from the kernel, where anyone with NET_ADMIN may have written them.
     auto all_of = [](const std::string& x, std::string_view allowed) {
         return x.find_first_not_of(allowed) == std::string::npos;
@@ -140,10 +145,10 @@ std::optional<Recorded> parse_table_comment(const std::string& comment) {
     return r;
 }
 
-model::Table plan(const PlanInputs& in) {
+model::Table plan(const PlanInputs& in, std::string_view key) {
     Table t;
     t.name = in.table;
-    t.comment = table_comment(in);
+    t.comment = table_comment(in, key);
 
     std::vector<Cidr> nonunicast = {*Cidr::parse("169.254.0.0/16"), *Cidr::parse("224.0.0.0/4"),
                                     *Cidr::parse("255.255.255.255/32")};

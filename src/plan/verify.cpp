@@ -8,7 +8,7 @@
 
 namespace awf {
 
-Verification verify(const kernel::Table& installed) {
+Verification verify(const kernel::Table& installed, std::string_view key) {
     Verification v;
     model::Table lifted = lift(installed);
     auto recorded = parse_table_comment(lifted.comment);
@@ -20,6 +20,7 @@ Verification verify(const kernel::Table& installed) {
     }
     v.recorded_version = recorded->version;
     v.recorded_digest = recorded->digest;
+    v.recorded_keyed = recorded->keyed;
     v.checked = true;
     // Whoever can change the table can write any version into it: a version other than this
     // one is not a reason to stop judging. After an upgrade, apply again to replace the table.
@@ -30,10 +31,17 @@ Verification verify(const kernel::Table& installed) {
         return v;
     }
     v.checked = true;
+    if (recorded->keyed != !key.empty()) {
+        v.differences.push_back(recorded->keyed
+                                    ? "the digest is keyed but this host has no key to check it"
+                                    : "the digest is not keyed with this host's key");
+        v.inputs = recover(lifted, Ipv6Mode::disable);
+        return v;
+    }
     // The rules are the same in both IPv6 modes; the digest tells which one was recorded.
     for (Ipv6Mode mode : {Ipv6Mode::disable, Ipv6Mode::block}) {
         auto in = recover(lifted, mode);
-        if (in && in->digest() == recorded->digest) {
+        if (in && in->digest(key) == recorded->digest) {
             v.inputs = in;
             break;
         }
@@ -47,7 +55,7 @@ Verification verify(const kernel::Table& installed) {
         }
         v.differences.push_back("the sets and rules no longer match the recorded policy digest");
     }
-    kernel::Table want = lower(plan(*v.inputs));
+    kernel::Table want = lower(plan(*v.inputs, key));
     for (auto& d : kernel::compare(want, installed))
         // After a digest mismatch the re-planned comment differs by construction; say it once.
         if (v.differences.empty() || d.find("userdata") == std::string::npos)

@@ -25,6 +25,9 @@ digest() { "$AWF" apply --netns "$ns" --dry-run --print json "$@" | python3 -c '
 expect_exit "apply P1 into a namespace without a policy" 0 "$AWF" apply --netns "$ns" "${P1[@]}"
 expect_eq "P1 installed with its digest" "$(comment)" "$(digest "${P1[@]}")"
 before=$(ruleset_text "$ns")
+# The recorded digest is keyed with a root-only host key, made on first use.
+case "$(comment)" in *" hmac-sha256:"*) pass "the recorded digest is an HMAC under the host key" ;; *) fail "the recorded digest is an HMAC under the host key" "$(comment)" ;; esac
+expect_eq "the host key is root's alone" "$(stat -c '%u %a %s' /var/lib/awf-net/digest.key)" "0 600 32"
 
 # A batch the kernel refuses at its last object: nothing changes, exit 4, the object is named.
 out=$(AWF_FAULT=invalid-object "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?

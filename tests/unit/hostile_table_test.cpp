@@ -180,3 +180,56 @@ TEST(NftText, CommentsNamesAndRawTextCannotInjectStatements) {
     expect_inert(text);
     EXPECT_NE(text.find("comment \"x\\x22 ; flush ruleset ; \\x22\""), std::string::npos) << text;
 }
+
+#include "awf/base/digest.hpp"
+
+TEST(Digest, HmacSha256MatchesRfc4231) {
+    EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+namespace {
+
+const std::string kHostKey(32, '\x5a');
+
+kernel::Table installed_keyed(const std::string& key) {
+    Facts f;
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
+    ResolvedPolicy r = resolve(test::policy_from_args({}), f);
+    r.digest_key = key;
+    kernel::Table k = lower(plan(r));
+    for (auto& rule : k.rules)
+        for (auto& e : rule.exprs)
+            e = kernel::as_kernel_reports(e);
+    return k;
+}
+
+} // namespace
+
+// Whoever edits a set can recompute a plain digest; without the host's key, not an HMAC.
+TEST(KeyedDigest, ATableVerifiesOnlyUnderTheKeyItWasMadeWith) {
+    kernel::Table k = installed_keyed(kHostKey);
+    EXPECT_NE(lift(k).comment.find(" hmac-sha256:"), std::string::npos);
+    Verification ok = verify(k, kHostKey);
+    EXPECT_TRUE(ok.checked);
+    EXPECT_TRUE(ok.differences.empty()) << ok.differences.front();
+    EXPECT_TRUE(ok.recorded_keyed);
+    EXPECT_TRUE(verify(k, std::string(32, 'x')).tampered()) << "another host's key";
+    EXPECT_TRUE(verify(k, "").tampered()) << "no key to check it with";
+}
+
+TEST(KeyedDigest, AnEditedSetWithARecomputedPlainDigestIsTampering) {
+    // The forger adds an exemption and writes the digest it can compute: a plain one.
+    Facts f;
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
+    kernel::Table forged =
+        lower(plan(resolve(test::policy_from_args({"--allow-host-ports", "22"}), f)));
+    for (auto& rule : forged.rules)
+        for (auto& e : rule.exprs)
+            e = kernel::as_kernel_reports(e);
+    Verification v = verify(forged, kHostKey);
+    EXPECT_TRUE(v.tampered());
+    EXPECT_EQ(v.differences.front(), "the digest is not keyed with this host's key");
+}

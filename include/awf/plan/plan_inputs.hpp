@@ -39,7 +39,8 @@ struct PlanInputs {
     Ipv6Mode ipv6 = Ipv6Mode::disable; // the only input the rules do not show
 
     std::string canonical() const;
-    std::string digest() const; // sha256 hex of canonical()
+    // sha256 hex of canonical(); with the host's key, HMAC-SHA256 (see planner.hpp).
+    std::string digest(std::string_view key = {}) const;
     bool operator==(const PlanInputs&) const = default;
 };
 

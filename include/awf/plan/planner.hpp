@@ -18,16 +18,20 @@ inline constexpr const char* kPrefixUdp = "[FW_BLOCKED_UDP_AGENT] ";
 inline constexpr const char* kPrefixOther = "[FW_BLOCKED_OTHER] ";
 
 // "awf-net VERSION sha256:DIGEST", and its reading (nullopt when not in that shape).
-std::string table_comment(const PlanInputs& in);
+// With the host's key (a root-only secret, host_key.hpp) the digest is an HMAC, "hmac-sha256:":
+// whoever can edit the table's sets cannot compute the digest that would make it verify.
+// Without one (tests, a dry run without root) it is a plain "sha256:".
+std::string table_comment(const PlanInputs& in, std::string_view key = {});
 struct Recorded {
     std::string version;
     std::string digest;
+    bool keyed = false;
 };
 std::optional<Recorded> parse_table_comment(const std::string& comment);
 
-model::Table plan(const PlanInputs& in);
+model::Table plan(const PlanInputs& in, std::string_view key = {});
 inline model::Table plan(const ResolvedPolicy& r) {
-    return plan(derive(r));
+    return plan(derive(r), r.digest_key);
 }
 
 } // namespace awf

@@ -15,6 +15,7 @@ namespace awf {
 struct Verification {
     std::string recorded_version; // empty: no awf-net comment at all
     std::string recorded_digest;
+    bool recorded_keyed = false;          // an HMAC under the host's key
     std::optional<PlanInputs> inputs;     // read back from the sets and rules
     std::vector<std::string> differences; // empty and `checked`: the table is as planned
     bool checked = false;                 // false only for a table without awf-net's rules
@@ -23,6 +24,8 @@ struct Verification {
     bool tampered() const { return checked && !differences.empty(); }
 };
 
-Verification verify(const kernel::Table& installed);
+// `key`: the host's digest key (empty when there is none); a table recorded with another kind
+// of digest than the key calls for is tampered.
+Verification verify(const kernel::Table& installed, std::string_view key = {});
 
 } // namespace awf

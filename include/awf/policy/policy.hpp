@@ -67,6 +67,7 @@ struct ResolvedPolicy {
     std::vector<IpAddr> gateways;      // empty when host access is off
     std::vector<Cidr> inbound_sources; // Kind::local or Kind::cidrs
     std::vector<IpAddr> dns;           // DoH proxy alone when set, else the DNS servers
+    std::string digest_key;            // the host's key for the recorded digest; empty: none
 };
 
 // Pure: applies the discovery rules of policy.md (private ranges only, explicit replaces).
