@@ -40,17 +40,24 @@ std::string make_key() {
     std::string dir = path.substr(0, path.rfind('/'));
     if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         throw key_error("cannot make " + dir + ": " + std::strerror(errno));
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) {
-        if (errno == EEXIST) return {}; // another awf-net made it first: read theirs
-        throw key_error(std::strerror(errno));
-    }
+    // Written aside and linked into place: a process killed half-way leaves no short key
+    // behind, and of two racing processes one key wins and both use it.
+    std::string tmp = path + ".new." + std::to_string(::getpid());
+    ::unlink(tmp.c_str());
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw key_error(std::strerror(errno));
     std::string key(kKeySize, '\0');
-    if (::getrandom(key.data(), kKeySize, 0) != static_cast<ssize_t>(kKeySize))
-        throw key_error("getrandom failed");
-    if (::write(fd.get(), key.data(), kKeySize) != static_cast<ssize_t>(kKeySize) ||
-        ::fsync(fd.get()) != 0)
-        throw key_error(std::strerror(errno));
+    bool written = ::getrandom(key.data(), kKeySize, 0) == static_cast<ssize_t>(kKeySize) &&
+                   ::write(fd.get(), key.data(), kKeySize) == static_cast<ssize_t>(kKeySize) &&
+                   ::fsync(fd.get()) == 0;
+    int linked = written ? ::link(tmp.c_str(), path.c_str()) : -1;
+    int err = errno;
+    ::unlink(tmp.c_str());
+    if (!written) throw key_error(std::strerror(err));
+    if (linked != 0) {
+        if (err == EEXIST) return {}; // another awf-net made it first: read theirs
+        throw key_error(std::strerror(err));
+    }
     return key;
 }
 
