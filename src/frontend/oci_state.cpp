@@ -27,6 +27,12 @@ json parse_json(const std::string& text, const std::string& what) {
     return j;
 }
 
+// A field that must be a string to mean anything; any other type reads as absent.
+std::string string_or_empty(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string string_field(const json& j, const char* key, const std::string& what) {
     auto it = j.find(key);
     if (it == j.end()) throw input_error(what + "." + key, "", "missing");
@@ -96,7 +102,7 @@ OciBundle parse_oci_bundle(const std::string& text, const std::string& bundle_di
     b.hosts_file = "etc/hosts";
     if (auto mounts = j.find("mounts"); mounts != j.end() && mounts->is_array())
         for (const auto& m : *mounts)
-            if (m.is_object() && m.value("destination", "") == "/etc/hosts" &&
+            if (m.is_object() && string_or_empty(m, "destination") == "/etc/hosts" &&
                 m.contains("source") && m["source"].is_string()) {
                 b.hosts_root.clear(); // the runtime's own file on the host
                 b.hosts_file = m["source"].get<std::string>();
@@ -104,7 +110,7 @@ OciBundle parse_oci_bundle(const std::string& text, const std::string& bundle_di
     if (auto linux_ = j.find("linux"); linux_ != j.end() && linux_->is_object())
         if (auto ns = linux_->find("namespaces"); ns != linux_->end() && ns->is_array())
             for (const auto& n : *ns)
-                if (n.is_object() && n.value("type", "") == "network") {
+                if (n.is_object() && string_or_empty(n, "type") == "network") {
                     b.own_network_namespace = true;
                     if (n.contains("path") && n["path"].is_string())
                         b.network_namespace_path = n["path"].get<std::string>();

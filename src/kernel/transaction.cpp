@@ -112,7 +112,12 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
 
     // The read-back and the restore are decided on the state right after our commit: a
     // concurrent writer makes the read-back inconclusive (decide again) and the restore refused.
-    uint32_t after_commit = read_generation(nf);
+    // Each commit moves the generation by exactly one (the kernel skips 0): anything else means
+    // another writer committed right after us, and what we would read back is theirs.
+    uint32_t after_commit = generation + 1 == 0 ? 1 : generation + 1;
+    if (read_generation(nf) != after_commit)
+        throw GenerationChanged(ExitCode::kernel_refused, "read-back",
+                                "the ruleset changed right after awf-net's commit");
     hooks.after_commit(nf, attempt);
     auto restore = [&](const std::string& step, const std::string& why) {
         hooks.before_restore(nf);

@@ -98,3 +98,12 @@ TEST(OciState, ANumberOutOfRangeIsBadInputNotAnInternalError) {
         EXPECT_EQ(std::string(e.what()).find("7755"), std::string::npos) << "no content echoed";
     }
 }
+
+// Found by the oci fuzz target: a non-string "type" or "destination" threw type_error (exit 1).
+TEST(OciBundle, FieldsOfTheWrongTypeReadAsAbsent) {
+    auto b = parse_oci_bundle(
+        R"({"mounts":[{"destination":7,"source":"/x"}],"linux":{"namespaces":[{"type":1}]}})",
+        "/run/b");
+    EXPECT_EQ(b.hosts_file, "etc/hosts");
+    EXPECT_FALSE(b.own_network_namespace);
+}
