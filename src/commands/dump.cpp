@@ -6,7 +6,9 @@
 #include "awf/base/error.hpp"
 #include "awf/base/host_key.hpp"
 #include "awf/base/text.hpp"
+#include "awf/kernel/facts.hpp"
 #include "awf/kernel/inspect.hpp"
+#include "awf/plan/facts_drift.hpp"
 #include "awf/plan/model_json.hpp"
 #include "awf/plan/nft_text.hpp"
 #include "awf/plan/verify.hpp"
@@ -40,13 +42,38 @@ std::vector<std::string> summary_lines(const PlanInputs& in) {
         "proxies (TCP ports) " + proxies,
         "resolvers " + join(in.dns),
         "host gateways " + join(in.gateways) +
-            (in.gateways.empty() ? "" : " (TCP ports " + in.gateway_ports.str() + ")"),
+            (in.gateways.empty() ? "" : " (TCP ports " + in.gateway_ports.str() + ")") +
+            (in.gateways_discovered ? ", discovered at apply" : ""),
         "dangerous ports " + in.dangerous_ports.str(),
-        "inbound " + (inbound.empty() ? std::string("none") : inbound),
+        "inbound " + (inbound.empty() ? std::string("none") : inbound) +
+            (in.inbound_connected && in.inbound == PlanInputs::InboundKind::sources
+                 ? " (connected subnets and gateways at apply)"
+                 : ""),
         std::string("ipv6 ") + (in.ipv6 == Ipv6Mode::disable ? "disable" : "block") +
             "; blocked action " + (in.blocked_action == BlockedAction::reject ? "reject" : "drop") +
             "; log " + (in.log_group ? "group " + std::to_string(*in.log_group) : "off"),
     };
+}
+
+// What discovery would find in the namespace now, against what the policy took at apply. Only
+// for a table that verified: a tampered one's inputs say nothing about the namespace.
+struct Drift {
+    bool checked = false;
+    std::vector<std::string> changes;
+    std::string error;
+};
+
+Drift drift_of(const Target& target, const PlanInputs& in) {
+    Drift d;
+    if (!in.gateways_discovered && !in.inbound_connected) return d;
+    try {
+        ObservedFacts now = observe_facts(target);
+        d.changes = facts_drift(in, now.facts, now.hosts_file_read);
+        d.checked = true;
+    } catch (const Error& e) {
+        d.error = e.what();
+    }
+    return d;
 }
 
 } // namespace
@@ -69,6 +96,8 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     std::optional<Verification> v;
     if (in.awf_kernel) v = verify(*in.awf_kernel, load_host_key(false));
     int rc = v && v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
+    Drift drift;
+    if (v && v->inputs && v->checked && !v->tampered()) drift = drift_of(target, *v->inputs);
 
     if (vm["json"].as<bool>()) {
         nlohmann::json j;
@@ -82,6 +111,10 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
             if (v->inputs)
                 j["policy"] = {{"summary", summary_lines(*v->inputs)},
                                {"canonical", v->inputs->canonical()}};
+            if (drift.checked || !drift.error.empty()) {
+                j["facts"] = {{"checked", drift.checked}, {"changed", drift.changes}};
+                if (!drift.error.empty()) j["facts"]["error"] = drift.error;
+            }
         }
         if (vm["all"].as<bool>()) {
             j["other_tables"] = nlohmann::json::array();
@@ -111,6 +144,18 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
                     std::cout << "#   " << printable(d) << "\n";
             } else if (v->checked) {
                 std::cout << "# verified: equal to what its recorded policy plans\n";
+            }
+            if (!drift.changes.empty()) {
+                std::cout << "# facts changed since apply (the policy holds as installed; apply "
+                             "again to follow the namespace):\n";
+                for (const auto& c : drift.changes)
+                    std::cout << "#   " << c << "\n";
+            } else if (drift.checked) {
+                std::cout << "# facts: as at apply (default route, connected subnets"
+                          << (v->inputs->gateways_discovered ? ", host.docker.internal" : "")
+                          << ")\n";
+            } else if (!drift.error.empty()) {
+                std::cout << "# facts not checked: " << printable(drift.error) << "\n";
             }
         }
         std::cout << to_nft_text(*in.awf, NftTextOptions{counters});

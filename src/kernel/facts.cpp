@@ -3,6 +3,7 @@
 #include "awf/kernel/facts.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/file.hpp"
 #include "awf/policy/hosts_file.hpp"
 
 #include <algorithm>
@@ -125,6 +126,27 @@ Facts gather_facts(const Policy& policy, const Target& target, NetlinkSocket& ro
             }
     }
     return f;
+}
+
+ObservedFacts observe_facts(const Target& target) {
+    auto observe = [&] {
+        ObservedFacts o;
+        NetlinkSocket route(NETLINK_ROUTE);
+        o.facts.default_gateway_v4 = default_gateway_v4(route);
+        o.facts.local_subnets = connected_subnets(route);
+        HostsFile where = target.default_hosts_file();
+        if (!where.path.empty())
+            if (auto hosts = read_regular_file(where, 1 << 20, ExitCode::target,
+                                               "hosts file " + where.describe())) {
+                o.hosts_file_read = true;
+                o.facts.hosts_docker_internal = hosts_lookup(*hosts, "host.docker.internal");
+            }
+        return o;
+    };
+    if (target.empty()) return observe();
+    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceScope in(ns);
+    return observe();
 }
 
 } // namespace awf

@@ -90,6 +90,8 @@ PlanInputs derive(const ResolvedPolicy& r) {
     in.blocked_action = p.blocked_action;
     in.log_group = p.log_group;
     in.ipv6 = p.ipv6;
+    in.gateways_discovered = p.host_access && p.host_gateways.empty();
+    in.inbound_connected = p.inbound.kind == Inbound::Kind::local;
     return in;
 }
 
@@ -115,6 +117,8 @@ std::string PlanInputs::canonical() const {
     o << "blocked_action=" << (blocked_action == BlockedAction::reject ? "reject" : "drop") << "\n";
     o << "log_group=" << (log_group ? std::to_string(*log_group) : "off") << "\n";
     o << "ipv6=" << (ipv6 == Ipv6Mode::disable ? "disable" : "block") << "\n";
+    o << "discovered=" << (gateways_discovered ? "gateways," : "")
+      << (inbound_connected ? "inbound," : "") << "\n";
     return o.str();
 }
 

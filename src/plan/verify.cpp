@@ -38,14 +38,16 @@ Verification verify(const kernel::Table& installed, std::string_view key) {
         v.inputs = recover(lifted, Ipv6Mode::disable);
         return v;
     }
-    // The rules are the same in both IPv6 modes; the digest tells which one was recorded.
-    for (Ipv6Mode mode : {Ipv6Mode::disable, Ipv6Mode::block}) {
-        auto in = recover(lifted, mode);
-        if (in && in->digest(key) == recorded->digest) {
-            v.inputs = in;
-            break;
+    // The rules are the same in both IPv6 modes and whatever the origin of the gateways and
+    // inbound sources; the digest tells which of the eight was recorded.
+    if (auto base = recover(lifted, Ipv6Mode::disable))
+        for (unsigned bits = 0; bits < 8 && !v.inputs; ++bits) {
+            PlanInputs in = *base;
+            in.ipv6 = bits & 1 ? Ipv6Mode::block : Ipv6Mode::disable;
+            in.gateways_discovered = bits & 2;
+            in.inbound_connected = bits & 4;
+            if (in.digest(key) == recorded->digest) v.inputs = in;
         }
-    }
     if (!v.inputs) {
         v.inputs = recover(lifted, Ipv6Mode::disable);
         if (!v.inputs) {

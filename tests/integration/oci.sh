@@ -16,7 +16,7 @@ make_bundle() {
     local b=$bundles/$1
     mkdir -p "$b/rootfs/bin" "$b/rootfs/etc" "$b/rootfs/proc" "$b/rootfs/sys" "$b/rootfs/dev" "$b/rootfs/tmp"
     cp /bin/busybox "$b/rootfs/bin/"
-    for a in sh wget nc cat echo id sleep; do ln -s busybox "$b/rootfs/bin/$a"; done
+    for a in sh wget nc cat echo id sleep ip; do ln -s busybox "$b/rootfs/bin/$a"; done
     printf '127.0.0.1 localhost\n172.17.0.1 host.docker.internal\n' > "$b/rootfs/etc/hosts"
     (cd "$b" && runc spec)
     python3 - "$b" "$AWF" "$agent" "$2" "${3:-}" <<'PY'
@@ -89,6 +89,45 @@ make_bundle raw-allowed '["--allow-caps"]' 'c["process"]["capabilities"]["boundi
 timeout 60 runc run -b "$bundles/raw-allowed" "$p-rawok" >/dev/null 2>&1
 expect_eq "runc: --allow-caps accepts it" "$?" 0
 runc delete -f "$p-rawok" >/dev/null 2>&1
+
+# A sandbox allowed NET_ADMIN (--allow-caps) changes its own addresses and default route after
+# the policy is in: the policy still holds for what it governs, and dump names what changed.
+# 10.77.0.1 is the test's host namespace (its service on 8080); first proven reachable without
+# the policy by the same container, which then undoes its changes. (Debian's static busybox
+# wget crashes when given -T; nc, bounded by -w, speaks HTTP/1.0 instead.)
+ip -n "$p-host" addr add 10.77.0.1/24 dev fw-bridge
+drift_script='ip addr add 10.77.0.2/24 dev eth0 && ip route replace default via 10.77.0.1 && echo changed; printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 10.77.0.1 8080 2>&1; echo new=$?; wget -q -O- -Y on http://allowed.test/; echo proxy=$?; nc -w 2 203.0.113.10 22 </dev/null 2>&1; echo ssh=$?'
+drift_edit="c['process']['args'] = ['sh', '-c', '''$drift_script''']
+for k in ('bounding', 'effective', 'permitted'):
+    c['process']['capabilities'][k].append('CAP_NET_ADMIN')"
+"$AWF" delete --netns "$agent" >/dev/null
+make_bundle drift-baseline '[]' "$drift_edit
+c['hooks'] = {}
+c['process']['args'][2] += '; ip route replace default via 172.30.0.1; ip addr del 10.77.0.2/24 dev eth0'"
+out=$(timeout 60 runc run -b "$bundles/drift-baseline" "$p-driftb" 2>&1)
+case "$out" in *changed*"origin 8080"*"new=0"*) pass "drift: without the policy, the new subnet's host answers" ;;
+    *) fail "drift: without the policy, the new subnet's host answers" "$out" ;; esac
+runc delete -f "$p-driftb" >/dev/null 2>&1
+make_bundle drift '["--allow-caps", "--enable-host-access"]' "$drift_edit"
+before=$(ip netns exec "$agent" nft -s list table inet awf 2>&1)
+out=$(timeout 60 runc run -b "$bundles/drift" "$p-drift" 2>&1); rc=$?
+expect_eq "drift: the container keeping NET_ADMIN runs with --allow-caps" "$rc" 0
+case "$out" in *changed*"new=1"*) pass "drift: after its own changes, the new subnet is still denied" ;;
+    *) fail "drift: after its own changes, the new subnet is still denied" "$out" ;; esac
+case "$out" in *"proxy=0"*"ssh=1"*) pass "drift: Squid still serves, SSH out is still refused" ;;
+    *) fail "drift: Squid still serves, SSH out is still refused" "$out" ;; esac
+runc delete -f "$p-drift" >/dev/null 2>&1
+out=$("$AWF" dump --netns "$agent" 2>&1); rc=$?
+expect_eq "drift: dump still verifies (exit 0)" "$rc" 0
+case "$out" in *"# verified"*"# facts changed since apply"*"default route now goes via 10.77.0.1, which is not a host gateway"*"host gateway 172.30.0.1 is neither the default route"*"subnet 10.77.0.0/24 is connected now but was not at apply"*) pass "drift: dump names the new subnet and the new default route" ;;
+    *) fail "drift: dump names the new subnet and the new default route" "$(echo "$out" | grep '^#' | head -20)" ;; esac
+changed=$("$AWF" dump --netns "$agent" --json | python3 -c 'import json,sys; f=json.load(sys.stdin)["facts"]; print(f["checked"], len(f["changed"]))')
+expect_eq "drift: dump --json lists the changes" "$changed" "True 3"
+ip -n "$agent" route replace default via 172.30.0.1
+ip -n "$agent" addr del 10.77.0.2/24 dev eth0
+case "$("$AWF" dump --netns "$agent")" in *"# facts: as at apply"*) pass "drift: once undone, dump says the facts are as at apply" ;;
+    *) fail "drift: once undone, dump says the facts are as at apply" ;; esac
+ip -n "$p-host" addr del 10.77.0.1/24 dev fw-bridge
 
 # The config file named by the annotation, with the hook's flags winning.
 "$AWF" delete --netns "$agent" >/dev/null

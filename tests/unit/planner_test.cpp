@@ -3,8 +3,10 @@
 // Planner golden tests: each policy of tests/data/policies.txt, resolved against fixed facts,
 // rendered as nft text and compared with tests/golden/NAME.nft. Regenerate deliberately with
 // AWF_UPDATE_GOLDEN=1 and review the diff.
+#include "awf/nft/lower.hpp"
 #include "awf/plan/nft_text.hpp"
 #include "awf/plan/planner.hpp"
+#include "awf/plan/verify.hpp"
 #include "test_support.hpp"
 
 #include <cstdlib>
@@ -88,11 +90,48 @@ TEST(PlanInputs, RecoveredFromEveryGoldenPlan) {
     for (const auto& np : test::policy_list()) {
         PlanInputs in =
             derive(resolve(test::policy_from_args(test::split_args(np.args)), fixed_facts()));
+        // The rules show everything but the IPv6 mode and which inputs were discovered;
+        // verify finds those from the digest.
         auto back = recover(plan(in), in.ipv6);
         ASSERT_TRUE(back.has_value()) << np.name;
+        back->gateways_discovered = in.gateways_discovered;
+        back->inbound_connected = in.inbound_connected;
         EXPECT_EQ(back->canonical(), in.canonical()) << np.name;
         EXPECT_EQ(back->digest(), in.digest()) << np.name;
+        kernel::Table k = lower(plan(in));
+        for (auto& r : k.rules)
+            for (auto& e : r.exprs)
+                e = kernel::as_kernel_reports(e);
+        Verification v = verify(k);
+        EXPECT_FALSE(v.tampered()) << np.name;
+        ASSERT_TRUE(v.inputs.has_value()) << np.name;
+        EXPECT_EQ(v.inputs->canonical(), in.canonical()) << np.name;
     }
+}
+
+TEST(PlanInputs, DiscoveredInputsAreRecordedInTheDigest) {
+    auto discovered =
+        derive(resolve(test::policy_from_args({"--enable-host-access"}), fixed_facts()));
+    EXPECT_TRUE(discovered.gateways_discovered);
+    EXPECT_TRUE(discovered.inbound_connected);
+    // The same addresses given explicitly plan the same rules but record another digest.
+    std::vector<std::string> args = {"--enable-host-access", "--inbound"};
+    std::string cidrs;
+    for (const auto& c : discovered.inbound_sources)
+        cidrs += (cidrs.empty() ? "" : ",") + c.str();
+    args.push_back(cidrs);
+    for (const auto& g : discovered.gateways) {
+        args.push_back("--host-gateway");
+        args.push_back(g.str());
+    }
+    auto explicit_ = derive(resolve(test::policy_from_args(args), fixed_facts()));
+    EXPECT_FALSE(explicit_.gateways_discovered);
+    EXPECT_FALSE(explicit_.inbound_connected);
+    model::Table a = plan(explicit_), b = plan(discovered);
+    EXPECT_NE(a.comment, b.comment);
+    a.comment = b.comment = "";
+    EXPECT_EQ(to_nft_text(a), to_nft_text(b));
+    EXPECT_NE(explicit_.digest(), discovered.digest());
 }
 
 TEST(PlanInputs, TableCommentRoundTrips) {

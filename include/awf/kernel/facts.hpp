@@ -23,4 +23,12 @@ std::vector<Cidr> connected_subnets(NetlinkSocket& route);
 // hosts files are read through the paths of `target` (cli.md).
 Facts gather_facts(const Policy& policy, const Target& target, NetlinkSocket& route);
 
+// Everything discovery could use, read now (for `dump`: what changed since apply). Enters the
+// target's namespace when there is one.
+struct ObservedFacts {
+    Facts facts;
+    bool hosts_file_read = false;
+};
+ObservedFacts observe_facts(const Target& target);
+
 } // namespace awf

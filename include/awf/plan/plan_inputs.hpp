@@ -36,7 +36,12 @@ struct PlanInputs {
     std::vector<Cidr> inbound_sources;
     BlockedAction blocked_action = BlockedAction::reject;
     std::optional<uint16_t> log_group = 1;
-    Ipv6Mode ipv6 = Ipv6Mode::disable; // the only input the rules do not show
+    // Neither the rules nor the sets show these three; `verify` finds them from the digest.
+    Ipv6Mode ipv6 = Ipv6Mode::disable;
+    // Which inputs came from the namespace rather than the policy: `dump` compares them with
+    // what the namespace has now (facts_drift.hpp).
+    bool gateways_discovered = false; // the host gateways (default route, hosts file)
+    bool inbound_connected = false;   // the inbound sources (connected subnets and gateways)
 
     std::string canonical() const;
     // sha256 hex of canonical(); with the host's key, HMAC-SHA256 (see planner.hpp).
