@@ -5,6 +5,7 @@
 
 #include "awf/base/error.hpp"
 #include "awf/frontend/oci_state.hpp"
+#include "awf/policy/policy_name.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -89,15 +90,14 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
         throw Error(ExitCode::target, who,
                     "shares awf-net's own network namespace; refusing to firewall the host");
 
+    // The hook's own flags and files are root's; the annotation only names a policy in root's
+    // directory, and loses to them key by key.
     RawOptions raw = raw_from_variables(vm);
-    if (vm.count("config"))
-        merge_lower_precedence(raw, raw_from_config_file(vm["config"].as<std::string>()));
-    if (state.config_file) {
-        if ((*state.config_file)[0] != '/')
-            throw input_error(std::string("annotation ") + kConfigAnnotation, *state.config_file,
-                              "not an absolute path");
-        merge_lower_precedence(raw, raw_from_config_file(*state.config_file));
-    }
+    merge_lower_precedence(raw, raw_from_config_flags(vm));
+    if (state.policy_name)
+        merge_lower_precedence(raw, raw_from_named_policy(policy_dir(vm), *state.policy_name,
+                                                          std::string("annotation ") +
+                                                              kPolicyAnnotation));
     if (vm["from-env"].as<bool>()) merge_lower_precedence(raw, raw_from_env(ctx.env));
     Policy policy = policy_from_raw(raw);
 

@@ -3,6 +3,8 @@
 #include "awf/frontend/oci_state.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/text.hpp"
+#include "awf/policy/policy_name.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -61,11 +63,21 @@ OciState parse_oci_state(const std::string& text) {
     if (s.bundle.empty() || s.bundle[0] != '/')
         throw input_error(what + ".bundle", s.bundle, "not an absolute path");
     if (auto a = j.find("annotations"); a != j.end() && a->is_object()) {
-        if (auto c = a->find(kConfigAnnotation); c != a->end()) {
-            if (!c->is_string() || c->get<std::string>().empty())
-                throw input_error(std::string("annotation ") + kConfigAnnotation, c->dump(),
-                                  "not a file name");
-            s.config_file = c->get<std::string>();
+        if (a->contains(kRetiredConfigAnnotation))
+            throw Error(ExitCode::invalid_input,
+                        std::string("annotation ") + kRetiredConfigAnnotation,
+                        std::string("no longer accepted: name a policy with ") +
+                            kPolicyAnnotation);
+        if (auto c = a->find(kPolicyAnnotation); c != a->end()) {
+            if (!c->is_string())
+                throw input_error(std::string("annotation ") + kPolicyAnnotation,
+                                  printable(c->dump()), "not a policy name");
+            if (!is_policy_name(c->get<std::string>()))
+                throw input_error(
+                    std::string("annotation ") + kPolicyAnnotation,
+                    printable(c->get<std::string>()),
+                    "not a policy name ([a-z0-9][a-z0-9._-]*, at most 64 characters)");
+            s.policy_name = c->get<std::string>();
         }
         // The hook file selects on either annotation with any value; a value that is not
         // "true" must not silently leave the container unprotected, nor be ignored.
@@ -73,6 +85,7 @@ OciState parse_oci_state(const std::string& text) {
             e != a->end() && (!e->is_string() || e->get<std::string>() != "true"))
             throw input_error(std::string("annotation ") + kEnableAnnotation, e->dump(),
                               "expected true (remove the annotation to run without awf-net)");
+        if (!s.policy_name && a->contains(kEnableAnnotation)) s.policy_name = "default";
     }
     return s;
 }

@@ -1,6 +1,7 @@
 #include "awf/base/platform.hpp"
 
 #include "awf/policy/policy_options.hpp"
+#include "awf/policy/policy_name.hpp"
 
 #include "awf/base/file.hpp"
 
@@ -110,6 +111,10 @@ po::options_description policy_options_description() {
     po::options_description d("Policy");
     d.add_options()("config", po::value<std::string>()->value_name("FILE"),
                     "key = value lines with the flag names below, '#' comments")(
+        "policy", po::value<std::string>()->value_name("NAME"),
+        "the named policy DIR/NAME.conf (same lines as --config)")(
+        "policy-dir", po::value<std::string>()->value_name("DIR"),
+        ("where named policies live (default " + default_policy_dir() + ")").c_str())(
         "from-env", po::bool_switch(), "read the old script's environment variables")(
         "squid", po::value<std::string>()->value_name("ADDR:PORT"),
         "Squid proxy (default 172.30.0.10:3128)")("dns-servers",
@@ -358,10 +363,23 @@ Policy policy_from_raw(const RawOptions& raw) {
     return p;
 }
 
+RawOptions raw_from_config_flags(const po::variables_map& vm) {
+    if (vm.count("config") && vm.count("policy"))
+        throw input_error("--policy", vm["policy"].as<std::string>(),
+                          "conflicts with --config (both name a config file)");
+    if (vm.count("config")) return raw_from_config_file(vm["config"].as<std::string>());
+    if (vm.count("policy"))
+        return raw_from_named_policy(policy_dir(vm), vm["policy"].as<std::string>(), "--policy");
+    return {};
+}
+
+std::string policy_dir(const po::variables_map& vm) {
+    return vm.count("policy-dir") ? vm["policy-dir"].as<std::string>() : default_policy_dir();
+}
+
 Policy read_policy(const po::variables_map& vm, const EnvLookup& env) {
     RawOptions raw = raw_from_variables(vm);
-    if (vm.count("config"))
-        merge_lower_precedence(raw, raw_from_config_file(vm["config"].as<std::string>()));
+    merge_lower_precedence(raw, raw_from_config_flags(vm));
     if (vm.count("from-env") && vm["from-env"].as<bool>())
         merge_lower_precedence(raw, raw_from_env(env));
     return policy_from_raw(raw);

@@ -109,7 +109,6 @@ case "$out" in *changed*"origin 8080"*"new=0"*) pass "drift: without the policy,
     *) fail "drift: without the policy, the new subnet's host answers" "$out" ;; esac
 runc delete -f "$p-driftb" >/dev/null 2>&1
 make_bundle drift '["--allow-caps", "--enable-host-access"]' "$drift_edit"
-before=$(ip netns exec "$agent" nft -s list table inet awf 2>&1)
 out=$(timeout 60 runc run -b "$bundles/drift" "$p-drift" 2>&1); rc=$?
 expect_eq "drift: the container keeping NET_ADMIN runs with --allow-caps" "$rc" 0
 case "$out" in *changed*"new=1"*) pass "drift: after its own changes, the new subnet is still denied" ;;
@@ -129,17 +128,42 @@ case "$("$AWF" dump --netns "$agent")" in *"# facts: as at apply"*) pass "drift:
     *) fail "drift: once undone, dump says the facts are as at apply" ;; esac
 ip -n "$p-host" addr del 10.77.0.1/24 dev fw-bridge
 
-# The config file named by the annotation, with the hook's flags winning.
+# The policy named by the annotation, from the directory root gave the hook, with the hook's
+# flags winning key by key.
 "$AWF" delete --netns "$agent" >/dev/null
-conf=$bundles/agent.conf
-printf 'allow-host-ports = 8443\nblocked-action = drop\n' > "$conf"
-make_bundle annotated '["--blocked-action", "reject"]' "c.setdefault('annotations', {})['io.github.awf-net.config'] = '$conf'"
+policies=$bundles/policies
+mkdir -p "$policies"
+printf 'allow-host-ports = 8443\nblocked-action = drop\n' > "$policies/agent.conf"
+make_bundle annotated '["--policy-dir", "'"$policies"'", "--blocked-action", "reject"]' "c.setdefault('annotations', {})['io.github.awf-net.policy'] = 'agent'"
 timeout 60 runc run -b "$bundles/annotated" "$p-ann" >/dev/null 2>&1
-expect_eq "runc: a container with the config annotation starts" "$?" 0
+expect_eq "runc: a container naming a policy starts" "$?" 0
 out=$("$AWF" dump --netns "$agent")
-case "$out" in *"redirected TCP ports 80,443,8443"*"blocked action reject"*) pass "runc: the annotation's config file applies, flags win" ;;
-    *) fail "runc: the annotation's config file applies, flags win" "$(echo "$out" | head -9)" ;; esac
+case "$out" in *"redirected TCP ports 80,443,8443"*"blocked action reject"*) pass "runc: the named policy applies, the hook's flags win" ;;
+    *) fail "runc: the named policy applies, the hook's flags win" "$(echo "$out" | head -9)" ;; esac
 runc delete -f "$p-ann" >/dev/null 2>&1
+
+# Whatever the container's author puts in the annotation is a name: a path, a climb out of the
+# directory, an unknown name, or the retired path-taking annotation are refused, the container
+# never runs, nothing is installed, and no line of any file reaches the runtime's message.
+"$AWF" delete --netns "$agent" >/dev/null
+secret=$bundles/secret.conf
+printf 'TOP-SECRET-7f3a\n' > "$secret"
+chmod 600 "$secret"
+for spec in "policy|$secret|not a policy name" "policy|../secret|not a policy name" \
+            "policy|nosuch|no such policy" "config|$secret|no longer accepted"; do
+    IFS='|' read -r key value why <<< "$spec"
+    make_bundle "named-$key" '["--policy-dir", "'"$policies"'"]' "c.setdefault('annotations', {})['io.github.awf-net.$key'] = '$value'"
+    out=$(timeout 60 runc run -b "$bundles/named-$key" "$p-named" 2>&1); rc=$?
+    [[ $rc -ne 0 && ! -e "$bundles/named-$key/rootfs/tmp/marker" && "$out" == *"$why"* ]] && \
+        pass "runc: annotation $key=$value is refused ($why)" || fail "runc: annotation $key=$value is refused ($why)" "$out"
+    [[ "$out" != *TOP-SECRET* ]] && pass "runc: ... and no file content is shown" || fail "runc: ... and no file content is shown" "$out"
+    expect_eq "runc: ... and nothing is installed" "$(ip netns exec "$agent" nft list tables | grep -c 'inet awf')" 0
+    runc delete -f "$p-named" >/dev/null 2>&1
+    rm -rf "$bundles/named-$key"
+done
+# The same name from the command line (root's own choice), for the tests below.
+expect_exit "apply --policy NAME --policy-dir DIR" 0 "$AWF" apply --netns "$agent" --policy-dir "$policies" --policy agent --blocked-action reject
+expect_exit "apply --policy with a path is exit 2" 2 "$AWF" apply --netns "$agent" --policy-dir "$policies" --policy "$secret"
 
 # A second container in a namespace that already holds another policy (podman's `--network
 # container:victim`, a reused namespace): the hook never replaces that policy.

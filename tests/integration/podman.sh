@@ -52,8 +52,11 @@ PY
 
 # The shipped hook file, pointed at the binary under test.
 mkdir -p "$work/hooks" "$work/rootfs/bin" "$work/rootfs/etc"
-python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); h["hook"]["path"]=sys.argv[2]; json.dump(h,open(sys.argv[3],"w"))' \
-    "$ROOT/rules/awf-net.json" "$AWF" "$work/hooks/awf-net.json"
+# Its named policies come from the test's directory (--policy-dir, root's own hook argument).
+mkdir -p "$work/policies"
+cp "$ROOT/rules/policies/default.conf" "$work/policies/"
+python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); h["hook"]["path"]=sys.argv[2]; h["hook"]["args"] += ["--policy-dir", sys.argv[4]]; json.dump(h,open(sys.argv[3],"w"))' \
+    "$ROOT/rules/awf-net.json" "$AWF" "$work/hooks/awf-net.json" "$work/policies"
 cp /bin/busybox "$work/rootfs/bin/"
 for a in sh nc sleep cat echo; do ln -s busybox "$work/rootfs/bin/$a"; done
 tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
@@ -61,7 +64,7 @@ check "a local busybox image (podman import, no registry)" pod import "$work/roo
 
 # A listener on podman's bridge gateway (in the test's namespace) that the policy does not allow.
 pod network ls >/dev/null 2>&1
-printf 'dns-servers = 10.88.0.1\n' > "$work/agent.conf"
+printf 'dns-servers = 10.88.0.1\n' > "$work/policies/agent.conf"
 probe='nc -w 2 10.88.0.1 9999 </dev/null; echo probe=$?'
 
 # Without the annotation: no hook, no policy, the probe connects.
@@ -71,16 +74,16 @@ out=$(pod run --rm "${run_opts[@]}" localhost/awf-busybox:test sh -c "$probe" 2>
 case "$out" in *"probe=0"*) pass "without the annotation the hook is not selected (probe connects)" ;;
     *) fail "without the annotation the hook is not selected" "$out" ;; esac
 
-# With the config annotation: the policy is in force inside, and visible from outside.
-cid=$(pod run -d "${run_opts[@]}" --annotation "io.github.awf-net.config=$work/agent.conf" \
+# With the policy annotation: the policy is in force inside, and visible from outside.
+cid=$(pod run -d "${run_opts[@]}" --annotation "io.github.awf-net.policy=agent" \
     localhost/awf-busybox:test sleep 60 2>&1)
 pid=$(pod inspect --format '{{.State.Pid}}' "$cid" 2>/dev/null)
 [[ "$pid" =~ ^[0-9]+$ && "$pid" -gt 0 ]] && pass "the annotated container started" || fail "the annotated container started" "$cid"
 out=$("$AWF" dump --pid "$pid" 2>&1); rc=$?
 case "$rc $out" in "0 "*"# verified: equal to what its recorded policy plans"*) pass "from outside, awf-net dump --pid verifies its policy" ;;
     *) fail "from outside, awf-net dump --pid verifies its policy" "$(echo "$out" | head -3)" ;; esac
-case "$("$AWF" dump --pid "$pid")" in *"resolvers 10.88.0.1"*) pass "the annotation's config file is the policy" ;;
-    *) fail "the annotation's config file is the policy" ;; esac
+case "$("$AWF" dump --pid "$pid")" in *"resolvers 10.88.0.1"*) pass "the annotation's named policy is the policy" ;;
+    *) fail "the annotation's named policy is the policy" ;; esac
 out=$(pod exec "$cid" sh -c "$probe" 2>&1)
 case "$out" in *"probe=1"*) pass "inside, the probe to the gateway is refused" ;; *) fail "inside, the probe to the gateway is refused" "$out" ;; esac
 pod rm -f "$cid" >/dev/null 2>&1
@@ -89,6 +92,16 @@ pod rm -f "$cid" >/dev/null 2>&1
 out=$(pod run --rm "${run_opts[@]}" --annotation io.github.awf-net.enable=true \
     localhost/awf-busybox:test sh -c "$probe" 2>&1)
 case "$out" in *"probe=1"*) pass "io.github.awf-net.enable=true selects the hook too" ;; *) fail "enable annotation selects the hook" "$out" ;; esac
+
+# The retired path annotation still selects the hook, which refuses it: a container carrying it
+# never starts believing it has that file's policy, and the file is never read.
+printf 'TOP-SECRET-podman\n' > "$work/secret"
+out=$(pod run --rm "${run_opts[@]}" --annotation "io.github.awf-net.config=$work/secret" localhost/awf-busybox:test echo started 2>&1); rc=$?
+[[ $rc -ne 0 && "$out" != *started* && "$out" == *"no longer accepted"* && "$out" != *TOP-SECRET* ]] && \
+    pass "io.github.awf-net.config=PATH is refused without reading the file" || fail "io.github.awf-net.config=PATH is refused" "$out"
+out=$(pod run --rm "${run_opts[@]}" --annotation "io.github.awf-net.policy=../secret" localhost/awf-busybox:test echo started 2>&1); rc=$?
+[[ $rc -ne 0 && "$out" != *started* && "$out" == *"not a policy name"* ]] && \
+    pass "io.github.awf-net.policy=../secret is refused" || fail "io.github.awf-net.policy=../secret is refused" "$out"
 
 # enable=false selects the hook (podman matches one pattern for both keys) and is refused:
 # fail closed, never silently unprotected.

@@ -23,14 +23,47 @@ std::string error_of(const std::string& state) {
 
 } // namespace
 
-TEST(OciState, ReadsTheFieldsAndTheConfigAnnotation) {
+TEST(OciState, ReadsTheFieldsAndThePolicyAnnotation) {
     auto s = parse_oci_state(R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":4242,
-        "bundle":"/run/b","annotations":{"io.github.awf-net.config":"/etc/awf/agent.conf"}})");
+        "bundle":"/run/b","annotations":{"io.github.awf-net.policy":"agent-v2.1"}})");
     EXPECT_EQ(s.id, "c1");
     EXPECT_EQ(s.pid, 4242);
     EXPECT_EQ(s.bundle, "/run/b");
-    EXPECT_EQ(s.config_file, std::optional<std::string>("/etc/awf/agent.conf"));
-    EXPECT_FALSE(parse_oci_state(R"({"status":"created","pid":1,"bundle":"/b"})").config_file);
+    EXPECT_EQ(s.policy_name, std::optional<std::string>("agent-v2.1"));
+    EXPECT_FALSE(parse_oci_state(R"({"status":"created","pid":1,"bundle":"/b"})").policy_name);
+    // enable=true is the policy named default; a policy annotation beside it wins.
+    EXPECT_EQ(parse_oci_state(R"({"status":"created","pid":1,"bundle":"/b",
+        "annotations":{"io.github.awf-net.enable":"true"}})")
+                  .policy_name,
+              std::optional<std::string>("default"));
+    EXPECT_EQ(parse_oci_state(R"({"status":"created","pid":1,"bundle":"/b",
+        "annotations":{"io.github.awf-net.enable":"true","io.github.awf-net.policy":"x"}})")
+                  .policy_name,
+              std::optional<std::string>("x"));
+}
+
+TEST(OciState, ThePolicyAnnotationIsANameNeverAPath) {
+    auto with = [](const std::string& value) {
+        return R"({"status":"creating","pid":12,"bundle":"/b","annotations":{"io.github.awf-net.policy":)" +
+               value + "}}";
+    };
+    for (const char* bad : {R"("/root/secret")", R"("../../root/secret")", R"("a/b")", R"("..")",
+                            R"("a..b")", R"(".hidden")", R"("Agent")", R"("")", R"("a b")",
+                            R"("agent\n")", "42", "null"}) {
+        std::string e = error_of(with(bad));
+        EXPECT_EQ(e.rfind("annotation io.github.awf-net.policy: ", 0), 0u) << bad << ": " << e;
+        EXPECT_NE(e.find("not a policy name"), std::string::npos) << bad << ": " << e;
+        EXPECT_EQ(e.find('\n'), std::string::npos) << "one line: " << e;
+    }
+    EXPECT_EQ(error_of(with("\"" + std::string(65, 'a') + "\"")).find("not a policy name") !=
+                  std::string::npos,
+              true);
+    // The path-taking annotation of old is refused outright, its value never used.
+    EXPECT_EQ(
+        error_of(
+            R"({"status":"creating","pid":12,"bundle":"/b","annotations":{"io.github.awf-net.config":"/etc/shadow"}})"),
+        "annotation io.github.awf-net.config: no longer accepted: name a policy with "
+        "io.github.awf-net.policy");
 }
 
 TEST(OciState, BadInputFailsClosedNamingTheField) {
@@ -50,10 +83,6 @@ TEST(OciState, BadInputFailsClosedNamingTheField) {
     EXPECT_EQ(error_of(R"({"status":"creating","pid":12})"), "OCI state.bundle: \"\": missing");
     EXPECT_EQ(error_of(R"({"status":"creating","pid":12,"bundle":"relative"})"),
               "OCI state.bundle: \"relative\": not an absolute path");
-    EXPECT_EQ(
-        error_of(
-            R"({"status":"creating","pid":12,"bundle":"/b","annotations":{"io.github.awf-net.config":""}})"),
-        "annotation io.github.awf-net.config: \"\"\"\": not a file name");
 }
 
 TEST(OciBundle, HostsFileComesFromTheEtcHostsMountElseTheRootfs) {

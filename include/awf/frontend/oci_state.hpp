@@ -9,16 +9,21 @@
 
 namespace awf {
 
-inline constexpr const char* kConfigAnnotation = "io.github.awf-net.config";
-// Selects the hook with the policy given to the hook alone (rules/awf-net.json); "true" only.
+// Names the container's policy (policy_name.hpp): a name, never a path.
+inline constexpr const char* kPolicyAnnotation = "io.github.awf-net.policy";
+// Selects the hook with the policy named "default"; "true" only.
 inline constexpr const char* kEnableAnnotation = "io.github.awf-net.enable";
+// Named a config file by path until policies had names: it let whoever starts a container make
+// the hook read any file on the node. Refused, so a container still carrying it never starts
+// believing it is protected by a policy it did not get.
+inline constexpr const char* kRetiredConfigAnnotation = "io.github.awf-net.config";
 
 struct OciState {
     std::string id;
     std::string status;
     int pid = 0;
     std::string bundle;
-    std::optional<std::string> config_file; // the io.github.awf-net.config annotation
+    std::optional<std::string> policy_name; // the policy annotation, or "default" for enable
 };
 
 OciState parse_oci_state(const std::string& json);

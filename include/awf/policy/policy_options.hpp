@@ -36,6 +36,10 @@ void merge_lower_precedence(RawOptions& higher, const RawOptions& lower);
 
 Policy policy_from_raw(const RawOptions& raw);
 
+// What --config FILE or --policy NAME (under --policy-dir) hold; empty without either.
+RawOptions raw_from_config_flags(const po::variables_map& vm);
+std::string policy_dir(const po::variables_map& vm);
+
 // The whole POLICY reading of one command line: flags, --config, --from-env.
 Policy read_policy(const po::variables_map& vm, const EnvLookup& env);
 
