@@ -14,46 +14,15 @@
 #include "awf/plan/nft_text.hpp"
 #include "awf/plan/verify.hpp"
 #include "fuzz_support.hpp"
+#include "kernel_edits.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 
 namespace {
 
 using namespace awf;
-
-kernel::Bytes bytes(FuzzedDataProvider& in) {
-    return in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 80));
-}
-
-void edit_expr(FuzzedDataProvider& in, kernel::Expr& e) {
-    static const char* const names[] = {"payload", "cmp",   "lookup", "meta", "ct",     "bitwise",
-                                        "counter", "log",   "limit",  "nat",  "reject", "immediate",
-                                        "fib",     "queue", "range",  "jump", ""};
-    switch (in.ConsumeIntegralInRange<int>(0, 5)) {
-    case 0:
-        e.name = in.PickValueInArray(names);
-        break;
-    case 1:
-        if (!e.attrs.empty())
-            e.erase(e.attrs[in.ConsumeIntegralInRange<size_t>(0, e.attrs.size() - 1)].id);
-        break;
-    case 2:
-        e.set(in.ConsumeIntegralInRange<uint16_t>(0, 20), in.ConsumeIntegral<uint64_t>());
-        break;
-    case 3:
-        e.set_data(in.ConsumeIntegralInRange<uint16_t>(0, 20), bytes(in));
-        break;
-    case 4:
-        e.set_str(in.ConsumeIntegralInRange<uint16_t>(0, 20), in.ConsumeRandomLengthString(300));
-        break;
-    default:
-        if (!e.attrs.empty()) {
-            auto& a = e.attrs[in.ConsumeIntegralInRange<size_t>(0, e.attrs.size() - 1)];
-            a.num = in.ConsumeIntegral<uint64_t>();
-            a.data = bytes(in);
-        }
-    }
-}
+using fuzz::bytes;
+using fuzz::edit_expr;
 
 void edit(FuzzedDataProvider& in, kernel::Table& t) {
     auto pick = [&](auto& v) -> decltype(&v[0]) {
@@ -131,18 +100,10 @@ void edit(FuzzedDataProvider& in, kernel::Table& t) {
     }
 }
 
-kernel::Table installed() {
-    kernel::Table k = lower(fuzz::default_table());
-    for (auto& r : k.rules)
-        for (auto& e : r.exprs)
-            e = kernel::as_kernel_reports(e);
-    return k;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static const kernel::Table want = installed();
+    static const kernel::Table want = fuzz::installed();
     FuzzedDataProvider in(data, size);
     kernel::Table t = want;
     for (int n = in.ConsumeIntegralInRange<int>(1, 12); n > 0 && in.remaining_bytes() > 0; --n)
