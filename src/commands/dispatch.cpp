@@ -38,6 +38,8 @@ constexpr CommandEntry kCommands[] = {
     {"run", "TARGET [POLICY] (--user U[:G] | --as-root) -- COMMAND", "apply, drop privileges, exec",
      cmd_run},
     {"oci-hook", "[POLICY] [--allow-caps]", "createRuntime hook: OCI state on stdin", cmd_oci_hook},
+    {"squid-conf", "[POLICY] --intercept --tls-cert FILE --allow-domains-file LIST",
+     "the Squid lines intercept mode needs", cmd_squid_conf},
     {"version", "", "print the version", cmd_version},
 };
 

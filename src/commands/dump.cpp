@@ -8,6 +8,7 @@
 #include "awf/base/text.hpp"
 #include "awf/kernel/facts.hpp"
 #include "awf/kernel/inspect.hpp"
+#include "awf/kernel/policy_routing.hpp"
 #include "awf/plan/facts_drift.hpp"
 #include "awf/plan/model_json.hpp"
 #include "awf/plan/nft_text.hpp"
@@ -28,6 +29,11 @@ std::string join(const std::vector<IpAddr>& v) {
 
 // The inputs read back from the sets and rules, one line each, for people.
 std::vector<std::string> summary_lines(const PlanInputs& in) {
+    if (in.proxy_role)
+        return {"role proxy (Squid's namespace): steered TCP to ports " + in.web_ports.str() +
+                " redirected to Squid's intercept ports: TLS (" + in.intercept_tls_ports.str() +
+                ") to " + std::to_string(in.intercept_tls_port) + ", the rest to " +
+                std::to_string(in.intercept_http_port)};
     std::string proxies;
     for (const auto& p : in.proxy_ports)
         proxies += (proxies.empty() ? "" : ", ") + p.addr.str() + ":" + p.ports.str();
@@ -38,7 +44,9 @@ std::vector<std::string> summary_lines(const PlanInputs& in) {
         inbound += (inbound.empty() ? "" : ", ") + c.str();
     return {
         "squid " + in.squid.str() + ":" + std::to_string(in.squid_port) +
-            "; redirected TCP ports " + in.web_ports.str(),
+            (in.intercept ? "; intercepted TCP ports " + in.web_ports.str() + " (TLS " +
+                                in.intercept_tls_ports.str() + "), steered to Squid as next hop"
+                          : "; redirected TCP ports " + in.web_ports.str()),
         "proxies (TCP ports) " + proxies,
         "resolvers " + join(in.dns),
         "host gateways " + join(in.gateways) +
@@ -98,6 +106,15 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     int rc = v && v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
     Drift drift;
     if (v && v->inputs && v->checked && !v->tampered()) drift = drift_of(target, *v->inputs);
+    // Intercept's policy routing is part of what apply installed: missing or pointing elsewhere,
+    // steered traffic is refused (fail closed) and dump says so as tampering.
+    std::optional<Steering> steering;
+    if (v && v->inputs && v->inputs->intercept && !v->inputs->proxy_role) {
+        steering = read_steering_in(target);
+        for (auto& d : steering_differences(*steering, v->inputs->squid))
+            v->differences.push_back(d);
+        rc = v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
+    }
 
     if (vm["json"].as<bool>()) {
         nlohmann::json j;
@@ -111,6 +128,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
             if (v->inputs)
                 j["policy"] = {{"summary", summary_lines(*v->inputs)},
                                {"canonical", v->inputs->canonical()}};
+            if (steering) j["policy_routing"] = describe(*steering);
             if (drift.checked || !drift.error.empty()) {
                 j["facts"] = {{"checked", drift.checked}, {"changed", drift.changes}};
                 if (!drift.error.empty()) j["facts"]["error"] = drift.error;
@@ -137,6 +155,7 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
             if (v->inputs)
                 for (const auto& line : summary_lines(*v->inputs))
                     std::cout << "#   " << line << "\n";
+            if (steering) std::cout << "#   policy routing: " << describe(*steering) << "\n";
             if (!v->note.empty()) std::cout << "# " << printable(v->note) << "\n";
             if (v->tampered()) {
                 std::cout << "# TAMPERED: differs from its recorded policy:\n";

@@ -2,6 +2,8 @@
 
 #include "awf/kernel/transaction.hpp"
 
+#include "awf/kernel/policy_routing.hpp"
+
 #include "awf/base/error.hpp"
 #include "awf/base/host_key.hpp"
 #include "awf/kernel/commit.hpp"
@@ -204,19 +206,52 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
     NamespaceHandle ns = NamespaceHandle::open(target);
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
-    return apply_on(nf, policy, "table inet " + policy.policy.table + " in " + target.describe(),
-                    hooks, opts);
+    const std::string where = "table inet " + policy.policy.table + " in " + target.describe();
+    if (policy.policy.role == Role::proxy) return apply_on(nf, policy, where, hooks, opts);
+    // Intercept's policy routing: in place before the commit that starts marking (inert until
+    // then), as it was again if that commit fails, gone after a commit that stops marking.
+    NetlinkSocket route(NETLINK_ROUTE);
+    Steering before = read_steering(route);
+    Steering want;
+    if (policy.policy.intercept)
+        want = Steering{true, policy.squid, onlink_interface(route, policy.squid), {}};
+    if (want.rule) set_steering(route, want);
+    ApplyResult r;
+    try {
+        r = apply_on(nf, policy, where, hooks, opts);
+    } catch (...) {
+        if (want.rule && !(before == want)) {
+            try {
+                set_steering(route, before);
+            } catch (const Error&) {
+                // The table is as it was; steering left in place only routes marked packets,
+                // which the previous table does not mark.
+            }
+        }
+        throw;
+    }
+    if (!want.rule && !before.empty()) set_steering(route, want);
+    return r;
 }
 
 bool remove_table(const std::string& table, const Target& target) {
     NamespaceHandle ns = NamespaceHandle::open(target);
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
+    // After the table: until it is gone, marked packets still need their route.
+    auto unsteer = [&] {
+        NetlinkSocket route(NETLINK_ROUTE);
+        if (!read_steering(route).empty()) set_steering(route, Steering{});
+    };
     for (int attempt = 1;; ++attempt) {
         uint32_t generation = read_generation(nf);
-        if (!read_table(nf, table)) return false;
+        if (!read_table(nf, table)) {
+            unsteer();
+            return false;
+        }
         try {
             commit(nf, encode_delete(table, initial_sequence(), generation));
+            unsteer();
             return true;
         } catch (const GenerationChanged&) {
             if (attempt == 5) throw;

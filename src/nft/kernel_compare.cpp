@@ -92,6 +92,11 @@ const Schema& schema() {
           {NFTNL_EXPR_LIMIT_TYPE, T::u32},
           {NFTNL_EXPR_LIMIT_FLAGS, T::u32}}},
         {"reject", {{NFTNL_EXPR_REJECT_TYPE, T::u32}, {NFTNL_EXPR_REJECT_CODE, T::u8}}},
+        {"rt", {{NFTNL_EXPR_RT_KEY, T::u32}, {NFTNL_EXPR_RT_DREG, T::u32}}},
+        {"redir",
+         {{NFTNL_EXPR_REDIR_REG_PROTO_MIN, T::u32},
+          {NFTNL_EXPR_REDIR_REG_PROTO_MAX, T::u32},
+          {NFTNL_EXPR_REDIR_FLAGS, T::u32}}},
         // iptables-nft's xtables compatibility expressions: named, never interpreted.
         {"target", {{NFTNL_EXPR_TG_NAME, T::str}, {NFTNL_EXPR_TG_REV, T::u32}}},
         {"match", {{NFTNL_EXPR_MT_NAME, T::str}, {NFTNL_EXPR_MT_REV, T::u32}}},

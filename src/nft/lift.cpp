@@ -32,7 +32,10 @@ const Bytes* data(const Expr& e, uint16_t id) {
 // The field a load expression reads; tcp_dport is decided later from the rule's context.
 std::optional<Field> field_of_load(const Expr& e) {
     if (e.name == "meta") {
+        if (!e.get(NFTNL_EXPR_META_DREG)) return std::nullopt; // meta set: a statement
         switch (num(e, NFTNL_EXPR_META_KEY)) {
+        case NFT_META_MARK:
+            return Field::meta_mark;
         case NFT_META_OIF:
             return Field::meta_oif;
         case NFT_META_IIF:
@@ -42,6 +45,9 @@ std::optional<Field> field_of_load(const Expr& e) {
         case NFT_META_L4PROTO:
             return Field::meta_l4proto;
         }
+    } else if (e.name == "rt") {
+        if (num(e, NFTNL_EXPR_RT_KEY) == NFT_RT_NEXTHOP4 && e.get(NFTNL_EXPR_RT_DREG))
+            return Field::rt_nexthop4;
     } else if (e.name == "fib") {
         if (num(e, NFTNL_EXPR_FIB_RESULT) == NFT_FIB_RESULT_ADDRTYPE &&
             num(e, NFTNL_EXPR_FIB_FLAGS) == NFTA_FIB_F_DADDR)
@@ -69,7 +75,7 @@ std::optional<Field> field_of_load(const Expr& e) {
 uint32_t value_of(Field f, const Bytes& b) {
     // Host-order 32-bit fields (ifindex, fib type, ct state) versus network-order payloads.
     bool host = f == Field::meta_oif || f == Field::meta_iif || f == Field::fib_daddr_type ||
-                f == Field::ct_state;
+                f == Field::ct_state || f == Field::meta_mark;
     uint32_t v = 0;
     if (host && b.size() == 4) {
         std::memcpy(&v, b.data(), 4);
@@ -106,32 +112,21 @@ std::optional<std::vector<Stmt>> match_exprs(const std::vector<Expr>& x) {
             const Bytes* mask =
                 i + 1 < x.size() ? data(x[i + 1], NFTNL_EXPR_BITWISE_MASK) : nullptr;
             if (is(i + 1, "cmp") && d1 && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ) {
-                out.push_back(Match{Match::Kind::eq,
-                                    {*f},
-                                    value_of(*f, *d1),
-                                    0,
-                                    {}});
+                out.push_back(Match{Match::Kind::eq, {*f}, value_of(*f, *d1), 0, {}});
                 i += 2;
                 continue;
             }
             if (is(i + 1, "cmp") && is(i + 2, "cmp") && d1 && d2 &&
                 num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_GTE &&
                 num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_LTE) {
-                out.push_back(Match{Match::Kind::range,
-                                    {*f},
-                                    value_of(*f, *d1),
-                                    value_of(*f, *d2),
-                                    {}});
+                out.push_back(
+                    Match{Match::Kind::range, {*f}, value_of(*f, *d1), value_of(*f, *d2), {}});
                 i += 3;
                 continue;
             }
             if (is(i + 1, "bitwise") && is(i + 2, "cmp") && mask &&
                 num(x[i + 2], NFTNL_EXPR_CMP_OP) == NFT_CMP_NEQ) {
-                out.push_back(Match{Match::Kind::any_bit,
-                                    {*f},
-                                    value_of(*f, *mask),
-                                    0,
-                                    {}});
+                out.push_back(Match{Match::Kind::any_bit, {*f}, value_of(*f, *mask), 0, {}});
                 i += 3;
                 continue;
             }
@@ -152,6 +147,22 @@ std::optional<std::vector<Stmt>> match_exprs(const std::vector<Expr>& x) {
         } else if (e.name == "immediate" && num(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
             out.push_back(Verdict{num(e, NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT ? VerdictCode::accept
                                                                               : VerdictCode::drop});
+        } else if (e.name == "immediate" && is(i + 1, "meta") &&
+                   num(x[i + 1], NFTNL_EXPR_META_KEY) == NFT_META_MARK &&
+                   num(x[i + 1], NFTNL_EXPR_META_SREG) == num(e, NFTNL_EXPR_IMM_DREG)) {
+            const Bytes* m = data(e, NFTNL_EXPR_IMM_DATA);
+            if (!m || m->size() != 4) return std::nullopt;
+            uint32_t mark = 0;
+            std::memcpy(&mark, m->data(), 4);
+            out.push_back(MarkSet{mark});
+            i += 2;
+            continue;
+        } else if (e.name == "immediate" && is(i + 1, "redir")) {
+            const Bytes* p = data(e, NFTNL_EXPR_IMM_DATA);
+            if (!p || p->size() != 2) return std::nullopt;
+            out.push_back(Redirect{static_cast<uint16_t>((*p)[0] << 8 | (*p)[1])});
+            i += 2;
+            continue;
         } else if (e.name == "immediate" && is(i + 1, "immediate") && is(i + 2, "nat")) {
             Dnat d;
             const Bytes* a = data(e, NFTNL_EXPR_IMM_DATA);

@@ -70,7 +70,7 @@ Bytes set_userdata(const model::Set& s) {
 }
 
 struct FieldInfo {
-    enum class Load { meta, payload, fib, ct } load;
+    enum class Load { meta, payload, fib, ct, rt } load;
     uint32_t key = 0; // meta/ct key, payload base, fib result
     uint32_t offset = 0;
     uint32_t len = 0;        // bytes loaded into the register
@@ -111,6 +111,11 @@ FieldInfo info(Field f) {
     case Field::icmpv6_type:
         return {L::payload,    NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, false, NFPROTO_IPV6,
                 IPPROTO_ICMPV6};
+    case Field::meta_mark:
+        return {L::meta, NFT_META_MARK, 0, 4, true, 0, 0};
+    case Field::rt_nexthop4:
+        // nft inserts no nfproto dependency: the kernel's rt expression breaks on IPv6.
+        return {L::rt, NFT_RT_NEXTHOP4, 0, 4, false, 0, 0};
     }
     throw std::logic_error("unknown field");
 }
@@ -152,6 +157,10 @@ Expr load(const FieldInfo& fi, uint32_t dreg) {
     case FieldInfo::Load::ct:
         e.name = "ct";
         e.set(NFTNL_EXPR_CT_KEY, fi.key).set(NFTNL_EXPR_CT_DREG, dreg);
+        break;
+    case FieldInfo::Load::rt:
+        e.name = "rt";
+        e.set(NFTNL_EXPR_RT_KEY, fi.key).set(NFTNL_EXPR_RT_DREG, dreg);
         break;
     }
     return e;
@@ -268,6 +277,22 @@ struct StmtLowering {
     void operator()(const model::RejectTcpReset&) {
         Expr e{"reject", {}};
         e.set(NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST).set(NFTNL_EXPR_REJECT_CODE, 0);
+        out.push_back(e);
+    }
+    void operator()(const model::MarkSet& m) {
+        out.push_back(immediate_data(NFT_REG_1, u32_host(m.mark)));
+        Expr e{"meta", {}};
+        e.set(NFTNL_EXPR_META_KEY, NFT_META_MARK).set(NFTNL_EXPR_META_SREG, NFT_REG_1);
+        out.push_back(e);
+    }
+    void operator()(const model::Redirect& r) {
+        out.push_back(immediate_data(
+            NFT_REG_1, {static_cast<uint8_t>(r.port >> 8), static_cast<uint8_t>(r.port)}));
+        // The kernel stores one port as a range of one (and reports its end).
+        Expr e{"redir", {}};
+        e.set(NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1)
+            .set(NFTNL_EXPR_REDIR_REG_PROTO_MAX, NFT_REG_1)
+            .set(NFTNL_EXPR_REDIR_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
         out.push_back(e);
     }
     void operator()(const model::Dnat& d) {
@@ -398,10 +423,22 @@ kernel::Table lower(const model::Table& t) {
     for (const auto& c : t.chains) {
         kernel::Chain kc;
         kc.name = c.name;
-        kc.type = c.type == model::ChainType::nat ? "nat" : "filter";
-        kc.hooknum = c.hook == model::Hook::output ? NF_INET_LOCAL_OUT : NF_INET_LOCAL_IN;
-        if (c.hook != model::Hook::output && c.hook != model::Hook::input)
-            throw std::logic_error("the planner only makes input and output chains");
+        kc.type = c.type == model::ChainType::nat     ? "nat"
+                  : c.type == model::ChainType::route ? "route"
+                                                      : "filter";
+        switch (c.hook) {
+        case model::Hook::output:
+            kc.hooknum = NF_INET_LOCAL_OUT;
+            break;
+        case model::Hook::input:
+            kc.hooknum = NF_INET_LOCAL_IN;
+            break;
+        case model::Hook::prerouting:
+            kc.hooknum = NF_INET_PRE_ROUTING;
+            break;
+        default:
+            throw std::logic_error("the planner makes input, output and prerouting chains only");
+        }
         kc.priority = c.priority;
         kc.policy = c.policy == model::VerdictCode::accept ? NF_ACCEPT : NF_DROP;
         k.chains.push_back(kc);

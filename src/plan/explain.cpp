@@ -53,6 +53,7 @@ struct Packet {
     IpAddr daddr;
     uint16_t dport;
     const ExplainContext& ctx;
+    std::optional<uint32_t> mark; // set by the route chain (intercept)
 
     bool is_local() const {
         if (daddr.is_v4() && daddr.bytes[0] == 127) return true;
@@ -115,6 +116,12 @@ struct Packet {
             case Field::fib_daddr_type:
                 v = addr_type();
                 break;
+            case Field::meta_mark:
+                v = mark.value_or(0);
+                break;
+            case Field::rt_nexthop4:
+                // A marked packet's next hop is the one awf-net's route table names.
+                return mark.has_value();
             default: {
                 auto b = value(m.fields[0]);
                 if (!b) return false;
@@ -167,7 +174,7 @@ RuleWalk walk(const Chain& c, const Table& t, const Packet& p, std::optional<std
                 log = l;
             } else if (std::holds_alternative<Verdict>(st) ||
                        std::holds_alternative<RejectTcpReset>(st) ||
-                       std::holds_alternative<Dnat>(st)) {
+                       std::holds_alternative<Dnat>(st) || std::holds_alternative<MarkSet>(st)) {
                 terminal = true;
             }
         }
@@ -247,6 +254,9 @@ std::string Explanation::outcome_text() const {
     case Outcome::redirected:
         return "redirected to Squid at " + redirected_to->first.str() + ":" +
                std::to_string(redirected_to->second);
+    case Outcome::intercepted:
+        return "intercepted by Squid at " + intercepted_by->first.str() + ", " +
+               (intercepted_by->second ? "TLS" : "HTTP");
     case Outcome::rejected:
         return "rejected";
     case Outcome::dropped:
@@ -258,8 +268,15 @@ std::string Explanation::outcome_text() const {
 Explanation explain(const Table& t, const Flow& flow, const ExplainContext& ctx) {
     Explanation e;
     e.flow = flow;
-    Packet p{flow, flow.daddr, flow.dport, ctx};
+    Packet p{flow, flow.daddr, flow.dport, ctx, std::nullopt};
     std::optional<std::string> nat_log;
+    if (const Chain* steer = hook_chain(t, ChainType::route, Hook::output)) {
+        RuleWalk w = walk(*steer, t, p, nat_log);
+        e.nat = describe(*steer, w);
+        if (w.rule)
+            for (const auto& st : w.rule->stmts)
+                if (auto* m = std::get_if<MarkSet>(&st)) p.mark = m->mark;
+    }
     if (const Chain* nat = hook_chain(t, ChainType::nat, Hook::output)) {
         RuleWalk w = walk(*nat, t, p, nat_log);
         e.nat = describe(*nat, w);
@@ -283,6 +300,22 @@ Explanation explain(const Table& t, const Flow& flow, const ExplainContext& ctx)
                                  std::get<Verdict>(w.rule->stmts.back()).code == VerdictCode::accept
                            : filter->policy == VerdictCode::accept;
     bool rejected = w.rule && std::holds_alternative<RejectTcpReset>(w.rule->stmts.back());
+    if (accepted && p.mark) {
+        // The next hop the filter required: the address in its rt nexthop match.
+        IpAddr squid;
+        for (const auto& st : w.rule->stmts)
+            if (auto* m = std::get_if<Match>(&st); m && m->fields[0] == Field::rt_nexthop4)
+                squid = IpAddr::v4(
+                    static_cast<uint8_t>(m->value >> 24), static_cast<uint8_t>(m->value >> 16),
+                    static_cast<uint8_t>(m->value >> 8), static_cast<uint8_t>(m->value));
+        Flow tls_probe = flow;
+        Packet tp{tls_probe, p.daddr, p.dport, ctx, std::nullopt};
+        bool tls = tp.matches(
+            Match{Match::Kind::in_set, {Field::tcp_dport}, 0, 0, "intercept_tls_ports"}, t);
+        e.intercepted_by = std::make_pair(squid, tls);
+        e.outcome = Explanation::Outcome::intercepted;
+        return e;
+    }
     if (accepted)
         e.outcome =
             e.redirected_to ? Explanation::Outcome::redirected : Explanation::Outcome::direct;

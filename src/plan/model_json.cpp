@@ -49,7 +49,9 @@ json to_json(const model::Table& t) {
     for (const auto& c : t.chains) {
         json jc;
         jc["name"] = c.name;
-        jc["type"] = c.type == model::ChainType::nat ? "nat" : "filter";
+        jc["type"] = c.type == model::ChainType::nat     ? "nat"
+                     : c.type == model::ChainType::route ? "route"
+                                                         : "filter";
         static const char* hooks[] = {"input",   "output",      "prerouting",
                                       "forward", "postrouting", ""};
         jc["hook"] = hooks[static_cast<int>(c.hook)];

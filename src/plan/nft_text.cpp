@@ -4,11 +4,12 @@
 
 #include "awf/base/text.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
+#include <cstdio>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
-#include <algorithm>
-#include <cctype>
 #include <sstream>
 
 namespace awf {
@@ -47,6 +48,10 @@ const char* field_name(Field f) {
         return "th dport";
     case Field::icmpv6_type:
         return "icmpv6 type";
+    case Field::meta_mark:
+        return "meta mark";
+    case Field::rt_nexthop4:
+        return "rt ip nexthop";
     }
     return "?";
 }
@@ -95,8 +100,14 @@ std::string scalar(Field f, uint32_t v) {
             if (v & bit) s += (s.empty() ? "" : ",") + std::string(name);
         return s;
     }
+    case Field::meta_mark: {
+        char buf[11];
+        std::snprintf(buf, sizeof buf, "0x%08x", v);
+        return buf;
+    }
     case Field::ip_saddr:
     case Field::ip_daddr:
+    case Field::rt_nexthop4:
         return IpAddr::v4(static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
                           static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v))
             .str();
@@ -240,6 +251,12 @@ struct StmtText {
     std::string operator()(const RejectTcpReset&) const { return "reject with tcp reset"; }
     std::string operator()(const Dnat& d) const {
         return "dnat ip to " + d.addr.str() + ":" + std::to_string(d.port);
+    }
+    std::string operator()(const MarkSet& m) const {
+        return "meta mark set " + scalar(Field::meta_mark, m.mark);
+    }
+    std::string operator()(const Redirect& r) const {
+        return "redirect to :" + std::to_string(r.port);
     }
 };
 

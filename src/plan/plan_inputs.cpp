@@ -50,6 +50,19 @@ PlanInputs derive(const ResolvedPolicy& r) {
     const Policy& p = r.policy;
     PlanInputs in;
     in.table = p.table;
+    if (p.role == Role::proxy) {
+        // Squid's namespace: nothing of the sandbox's exemptions or denials applies there.
+        in.proxy_role = true;
+        in.intercept = true;
+        in.web_ports = PortSet{{80, 80}, {443, 443}};
+        in.web_ports |= p.allow_host_ports;
+        in.web_ports = in.web_ports - p.dangerous_ports;
+        in.intercept_tls_ports = p.intercept_tls_ports;
+        in.intercept_http_port = p.intercept_http_port;
+        in.intercept_tls_port = p.intercept_tls_port;
+        in.log_group.reset();
+        return in;
+    }
     in.squid = r.squid;
     in.squid_port = p.squid_port;
     in.proxies = {r.squid};
@@ -92,12 +105,23 @@ PlanInputs derive(const ResolvedPolicy& r) {
     in.ipv6 = p.ipv6;
     in.gateways_discovered = p.host_access && p.host_gateways.empty();
     in.inbound_connected = p.inbound.kind == Inbound::Kind::local;
+    if (p.intercept) {
+        in.intercept = true;
+        in.intercept_tls_ports = p.intercept_tls_ports;
+    }
     return in;
 }
 
 std::string PlanInputs::canonical() const {
     std::ostringstream o;
     o << "table=" << table << "\n";
+    if (proxy_role) {
+        o << "role=proxy\nweb_ports=" << web_ports.str()
+          << "\nintercept_tls_ports=" << intercept_tls_ports.str()
+          << "\nintercept_http_port=" << intercept_http_port
+          << "\nintercept_tls_port=" << intercept_tls_port << "\n";
+        return o.str();
+    }
     o << "squid=" << squid.str() << ":" << squid_port << "\n";
     o << "proxies=" << addrs(proxies) << "\n";
     o << "proxy_ports=";
@@ -119,6 +143,7 @@ std::string PlanInputs::canonical() const {
     o << "ipv6=" << (ipv6 == Ipv6Mode::disable ? "disable" : "block") << "\n";
     o << "discovered=" << (gateways_discovered ? "gateways," : "")
       << (inbound_connected ? "inbound," : "") << "\n";
+    if (intercept) o << "intercept=tls:" << intercept_tls_ports.str() << "\n";
     return o.str();
 }
 
@@ -205,18 +230,67 @@ template <typename T> const T* find_stmt(const model::Chain& c) {
     return nullptr;
 }
 
+// The proxy side: the redirect ports are in the rules, the port sets in the sets.
+std::optional<PlanInputs> recover_proxy(const model::Table& t, const model::Chain& pre) {
+    PlanInputs in;
+    in.table = t.name;
+    in.proxy_role = true;
+    in.intercept = true;
+    in.log_group.reset();
+    auto web = ports_of(t, "web_ports");
+    auto tls = ports_of(t, "intercept_tls_ports");
+    if (!web || !tls) return std::nullopt;
+    in.web_ports = *web;
+    in.intercept_tls_ports = *tls;
+    for (const auto& r : pre.rules) {
+        const model::Redirect* to = nullptr;
+        bool tls_rule = false;
+        for (const auto& st : r.stmts) {
+            if (auto* m = std::get_if<model::Match>(&st))
+                tls_rule = tls_rule || m->set == "intercept_tls_ports";
+            to = to ? to : std::get_if<model::Redirect>(&st);
+        }
+        if (to) (tls_rule ? in.intercept_tls_port : in.intercept_http_port) = to->port;
+    }
+    if (!in.intercept_http_port || !in.intercept_tls_port) return std::nullopt;
+    return in;
+}
+
+// Intercept mode has no DNAT: Squid is the next hop the filter requires of steered packets,
+// and its port the one port recorded for it among the proxies.
+bool recover_intercepted_squid(const model::Chain& out, PlanInputs& in) {
+    for (const auto& r : out.rules)
+        for (const auto& st : r.stmts)
+            if (auto* m = std::get_if<model::Match>(&st);
+                m && m->kind == model::Match::Kind::eq &&
+                m->fields[0] == model::Field::rt_nexthop4) {
+                in.squid = IpAddr::v4(
+                    static_cast<uint8_t>(m->value >> 24), static_cast<uint8_t>(m->value >> 16),
+                    static_cast<uint8_t>(m->value >> 8), static_cast<uint8_t>(m->value));
+                for (const auto& p : in.proxy_ports)
+                    if (p.addr == in.squid && !p.ports.ranges().empty())
+                        in.squid_port = p.ports.ranges().front().first;
+                return true;
+            }
+    return false;
+}
+
 std::optional<PlanInputs> recover_checked(const model::Table& t, Ipv6Mode ipv6) {
+    if (const model::Chain* pre = find_chain(t, "nat_prerouting")) return recover_proxy(t, *pre);
     PlanInputs in;
     in.table = t.name;
     in.ipv6 = ipv6;
     const model::Chain* nat = find_chain(t, "nat_output");
+    const model::Chain* steer = find_chain(t, "route_output");
     const model::Chain* out = find_chain(t, "filter_output");
     const model::Chain* input = find_chain(t, "filter_input");
-    if (!nat || !out || !input) return std::nullopt;
-    const model::Dnat* dnat = find_stmt<model::Dnat>(*nat);
-    if (!dnat) return std::nullopt;
-    in.squid = dnat->addr;
-    in.squid_port = dnat->port;
+    if ((!nat && !steer) || !out || !input) return std::nullopt;
+    if (nat) {
+        const model::Dnat* dnat = find_stmt<model::Dnat>(*nat);
+        if (!dnat) return std::nullopt;
+        in.squid = dnat->addr;
+        in.squid_port = dnat->port;
+    }
 
     if (!addrs_of(t, "proxies_v4", in.proxies)) return std::nullopt;
     const model::Set* pp = find_set(t, "proxy_ports_v4");
@@ -241,6 +315,12 @@ std::optional<PlanInputs> recover_checked(const model::Table& t, Ipv6Mode ipv6) 
     in.gateway_ports = *gw;
     in.web_ports = *web;
     in.dangerous_ports = *dangerous;
+    if (steer) {
+        auto tls = ports_of(t, "intercept_tls_ports");
+        if (!tls || !recover_intercepted_squid(*out, in)) return std::nullopt;
+        in.intercept = true;
+        in.intercept_tls_ports = *tls;
+    }
 
     bool has_sources = find_set(t, "inbound_v4") != nullptr;
     if (has_sources) {

@@ -145,7 +145,42 @@ std::optional<Recorded> parse_table_comment(const std::string& comment) {
     return r;
 }
 
+namespace {
+
+// Squid's namespace in intercept mode: steered packets arrive addressed to the real
+// destination (not local here) and are redirected to Squid's intercept ports, where Squid finds
+// the original destination in this namespace's conntrack table. Nothing else is touched.
+model::Table plan_proxy(const PlanInputs& in, std::string_view key) {
+    Table t;
+    t.name = in.table;
+    t.comment = table_comment(in, key);
+    t.sets.push_back(port_set("web_ports", in.web_ports));
+    t.sets.push_back(port_set("intercept_tls_ports", in.intercept_tls_ports));
+    Chain pre{"nat_prerouting", ChainType::nat,      Hook::prerouting,
+              kNatPriority,     VerdictCode::accept, {}};
+    pre.rules = {
+        rule("proxy: local destination", {eq(Field::fib_daddr_type, RTN_LOCAL), Counter{}, accept}),
+        rule("proxy: tls to squid's intercept port",
+             {eq(Field::meta_nfproto, NFPROTO_IPV4),
+              in_set({Field::tcp_dport}, "intercept_tls_ports"), Counter{},
+              Redirect{in.intercept_tls_port}}),
+        rule("proxy: web to squid's intercept port",
+             {eq(Field::meta_nfproto, NFPROTO_IPV4), in_set({Field::tcp_dport}, "web_ports"),
+              Counter{}, Redirect{in.intercept_http_port}}),
+    };
+    t.chains = {std::move(pre)};
+    return t;
+}
+
+uint32_t u32_of(const IpAddr& a) {
+    return uint32_t{a.bytes[0]} << 24 | uint32_t{a.bytes[1]} << 16 | uint32_t{a.bytes[2]} << 8 |
+           a.bytes[3];
+}
+
+} // namespace
+
 model::Table plan(const PlanInputs& in, std::string_view key) {
+    if (in.proxy_role) return plan_proxy(in, key);
     Table t;
     t.name = in.table;
     t.comment = table_comment(in, key);
@@ -167,6 +202,8 @@ model::Table plan(const PlanInputs& in, std::string_view key) {
         t.sets.push_back(cidr_set("inbound_v4", Family::v4, in.inbound_sources));
         t.sets.push_back(cidr_set("inbound_v6", Family::v6, in.inbound_sources));
     }
+    // Used by no rule here: which steered ports Squid's side treats as TLS (explain, dump).
+    if (in.intercept) t.sets.push_back(port_set("intercept_tls_ports", in.intercept_tls_ports));
 
     const std::vector<Field> dns4 = {Field::ip_daddr, Field::meta_l4proto, Field::th_dport};
     const std::vector<Field> dns6 = {Field::ip6_daddr, Field::meta_l4proto, Field::th_dport};
@@ -190,14 +227,41 @@ model::Table plan(const PlanInputs& in, std::string_view key) {
              {eq(Field::meta_nfproto, NFPROTO_IPV4), in_set({Field::tcp_dport}, "web_ports"),
               Counter{}, Dnat{in.squid, in.squid_port}}),
     };
+    // Intercept mode: the same exemptions, first match wins, in a route chain; web traffic is
+    // marked instead of translated, and the mark's route table sends it to Squid unchanged.
+    Chain steer{"route_output", ChainType::route,    Hook::output,
+                kRoutePriority, VerdictCode::accept, {}};
+    if (in.intercept) {
+        for (const auto& r : nat.rules) {
+            if (r.comment == "nat: web to squid") continue;
+            Rule x = r;
+            x.comment = "steer: " + r.comment.substr(5);
+            steer.rules.push_back(x);
+        }
+        steer.rules.push_back(rule("steer: web to squid", {eq(Field::meta_nfproto, NFPROTO_IPV4),
+                                                           in_set({Field::tcp_dport}, "web_ports"),
+                                                           Counter{}, MarkSet{kInterceptMark}}));
+    }
 
     Chain out{"filter_output", ChainType::filter, Hook::output, 0, VerdictCode::drop, {}};
-    out.rules = {
-        rule("established",
-             {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
-        rule("loopback", {eq(Field::meta_oif, 1), Counter{}, accept}),
-        rule("local address", {eq(Field::fib_daddr_type, RTN_LOCAL), Counter{}, accept}),
-    };
+    // Steered packets leave only towards Squid, whatever state their connection is in: a route
+    // changed under the policy (someone deleting the ip rule) must not send them anywhere else.
+    if (in.intercept) {
+        out.rules.push_back(rule("intercepted: squid is the next hop",
+                                 {eq(Field::meta_mark, kInterceptMark),
+                                  eq(Field::rt_nexthop4, u32_of(in.squid)), Counter{}, accept}));
+        // Only TCP is marked; nft makes a tcp reset depend on l4proto tcp, and so does this.
+        deny(out.rules, in, "intercepted off squid's route",
+             {eq(Field::meta_l4proto, IPPROTO_TCP), eq(Field::meta_mark, kInterceptMark)},
+             kPrefixTcp, Limit{10, 60, 20}, true);
+    }
+    for (auto& r : std::vector<Rule>{
+             rule("established",
+                  {any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{}, accept}),
+             rule("loopback", {eq(Field::meta_oif, 1), Counter{}, accept}),
+             rule("local address", {eq(Field::fib_daddr_type, RTN_LOCAL), Counter{}, accept}),
+         })
+        out.rules.push_back(r);
     for (auto& nd : neighbour_discovery())
         out.rules.push_back(nd);
     out.rules.push_back(
@@ -242,7 +306,10 @@ model::Table plan(const PlanInputs& in, std::string_view key) {
         break;
     }
 
-    t.chains = {std::move(nat), std::move(out), std::move(input)};
+    if (in.intercept)
+        t.chains = {std::move(steer), std::move(out), std::move(input)};
+    else
+        t.chains = {std::move(nat), std::move(out), std::move(input)};
     return t;
 }
 

@@ -1,7 +1,7 @@
 #include "awf/base/platform.hpp"
 
-#include "awf/policy/policy_options.hpp"
 #include "awf/policy/policy_name.hpp"
+#include "awf/policy/policy_options.hpp"
 
 #include "awf/base/file.hpp"
 
@@ -30,8 +30,12 @@ constexpr const char* kValueOptions[] = {"squid",
                                          "ipv6",
                                          "blocked-action",
                                          "log-group",
-                                         "table"};
-constexpr const char* kSwitches[] = {"enable-host-access", "no-log"};
+                                         "table",
+                                         "intercept-tls-ports",
+                                         "intercept-http-port",
+                                         "intercept-tls-port",
+                                         "role"};
+constexpr const char* kSwitches[] = {"enable-host-access", "no-log", "intercept"};
 
 std::string flag(const std::string& name) {
     return "--" + name;
@@ -105,6 +109,26 @@ ProxyEndpoint parse_proxy(const std::string& field, const std::string& text,
     return p;
 }
 
+// The intercept settings among themselves and against the web ports (policy.md).
+void check_intercept(const Policy& p) {
+    bool given = p.intercept_tls_ports != PortSet{{443, 443}} || p.intercept_http_port != 3129 ||
+                 p.intercept_tls_port != 3130;
+    if (!p.intercept && (given || p.role == Role::proxy))
+        throw input_error(p.role == Role::proxy ? "--role" : "--intercept-*",
+                          p.role == Role::proxy ? "proxy" : "", "needs --intercept");
+    if (!p.intercept) return;
+    if (p.intercept_http_port == p.intercept_tls_port)
+        throw input_error("--intercept-tls-port", std::to_string(p.intercept_tls_port),
+                          "the same as --intercept-http-port");
+    PortSet web = PortSet{{80, 80}, {443, 443}};
+    web |= p.allow_host_ports;
+    web = web - p.dangerous_ports;
+    if (!(p.intercept_tls_ports - web).empty())
+        throw input_error("--intercept-tls-ports", p.intercept_tls_ports.str(),
+                          "not all web ports (80, 443, --allow-host-ports): " +
+                              (p.intercept_tls_ports - web).str() + " is never intercepted");
+}
+
 } // namespace
 
 po::options_description policy_options_description() {
@@ -143,6 +167,16 @@ po::options_description policy_options_description() {
         "log-group", po::value<std::string>()->value_name("N"),
         "NFLOG group for denied packets (default 1)")("no-log", po::bool_switch(),
                                                       "no NFLOG events")(
+        "intercept", po::bool_switch(),
+        "web traffic goes to Squid with its destination intact (transparent interception)")(
+        "intercept-tls-ports", po::value<std::string>()->value_name("SPECS"),
+        "destination ports Squid treats as TLS (default 443)")(
+        "intercept-http-port", po::value<std::string>()->value_name("N"),
+        "Squid's intercept port for HTTP (default 3129)")(
+        "intercept-tls-port", po::value<std::string>()->value_name("N"),
+        "Squid's intercept port for TLS (default 3130)")(
+        "role", po::value<std::string>()->value_name("sandbox|proxy"),
+        "sandbox (default), or proxy: Squid's own namespace in intercept mode")(
         "table", po::value<std::string>()->value_name("NAME"),
         "name of the inet table (default awf)");
     return d;
@@ -350,6 +384,22 @@ Policy policy_from_raw(const RawOptions& raw) {
     if (group && nolog) throw input_error("--no-log", "true", "conflicts with --log-group");
     if (group) p.log_group = parse_number("--log-group", *group, 0, 65535);
     if (nolog && truthy("no-log", *nolog)) p.log_group.reset();
+    if (auto v = single(raw, "intercept")) p.intercept = truthy("intercept", *v);
+    if (auto v = single(raw, "intercept-tls-ports"))
+        p.intercept_tls_ports = parse_ports("--intercept-tls-ports", *v);
+    if (auto v = single(raw, "intercept-http-port"))
+        p.intercept_http_port = parse_number("--intercept-http-port", *v, 1, 65535);
+    if (auto v = single(raw, "intercept-tls-port"))
+        p.intercept_tls_port = parse_number("--intercept-tls-port", *v, 1, 65535);
+    if (auto v = single(raw, "role")) {
+        if (*v == "sandbox")
+            p.role = Role::sandbox;
+        else if (*v == "proxy")
+            p.role = Role::proxy;
+        else
+            throw input_error("--role", *v, "expected sandbox or proxy");
+    }
+    check_intercept(p);
     if (auto v = single(raw, "table")) {
         bool ok = !v->empty() && v->size() <= 64 &&
                   v->find_first_not_of(

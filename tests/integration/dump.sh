@@ -76,9 +76,9 @@ expect_eq "and says verified: false" "$(echo "$out" | python3 -c 'import json,sy
 
 "$AWF" delete --netns "$a" >/dev/null
 "$AWF" apply --netns "$a" "${policy[@]}" >/dev/null
-ip netns exec "$a" nft insert rule inet awf filter_output meta mark 7 accept
+ip netns exec "$a" nft insert rule inet awf filter_output meta skuid 0 accept
 case "$("$AWF" dump --netns "$a")" in
-    *"# not an awf-net rule: [ meta load 3 => reg 1 ]"*) pass "a hand-made rule is shown raw, not guessed" ;;
+    *"# not an awf-net rule: [ meta load 10 => reg 1 ]"*) pass "a hand-made rule is shown raw, not guessed" ;;
     *) fail "a hand-made rule is shown raw, not guessed" ;;
 esac
 out=$("$AWF" apply --netns "$a" "${policy[@]}")

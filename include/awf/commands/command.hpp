@@ -31,6 +31,7 @@ int cmd_explain(const Args& args, const Context& ctx);
 int cmd_watch(const Args& args, const Context& ctx);
 int cmd_run(const Args& args, const Context& ctx);
 int cmd_oci_hook(const Args& args, const Context& ctx);
+int cmd_squid_conf(const Args& args, const Context& ctx);
 
 int run_command(const std::string& command, const Args& args, const Context& ctx);
 std::string usage();

@@ -40,7 +40,16 @@ struct Explanation {
     HookVerdict filter;
     std::optional<std::string> logged; // the NFLOG prefix an event would carry
     std::optional<std::pair<IpAddr, uint16_t>> redirected_to;
-    enum class Outcome { direct, redirected, rejected, dropped } outcome = Outcome::dropped;
+    // Intercept mode: steered to Squid as the next hop (with the policy routing awf-net
+    // installs); `true`: a TLS port on Squid's side.
+    std::optional<std::pair<IpAddr, bool>> intercepted_by;
+    enum class Outcome {
+        direct,
+        redirected,
+        intercepted,
+        rejected,
+        dropped
+    } outcome = Outcome::dropped;
     std::string outcome_text() const;
 };
 

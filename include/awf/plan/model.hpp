@@ -31,6 +31,8 @@ enum class Field : uint8_t {
     tcp_dport,
     th_dport,
     icmpv6_type,
+    meta_mark,   // the packet mark (intercept: steered to Squid)
+    rt_nexthop4, // the IPv4 next hop the route lookup chose
 };
 
 struct Match {
@@ -72,7 +74,19 @@ struct Dnat {
     bool operator==(const Dnat&) const = default;
 };
 
-using Stmt = std::variant<Match, Counter, Limit, Log, Verdict, RejectTcpReset, Dnat>;
+// meta mark set: the packet is re-routed by the route chain (intercept's policy routing).
+struct MarkSet {
+    uint32_t mark = 0;
+    bool operator==(const MarkSet&) const = default;
+};
+// redirect to :PORT (the proxy side of intercept: to Squid's own intercept port).
+struct Redirect {
+    uint16_t port = 0;
+    bool operator==(const Redirect&) const = default;
+};
+
+using Stmt =
+    std::variant<Match, Counter, Limit, Log, Verdict, RejectTcpReset, Dnat, MarkSet, Redirect>;
 
 struct Rule {
     std::vector<Stmt> stmts;

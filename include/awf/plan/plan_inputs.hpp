@@ -43,6 +43,15 @@ struct PlanInputs {
     bool gateways_discovered = false; // the host gateways (default route, hosts file)
     bool inbound_connected = false;   // the inbound sources (connected subnets and gateways)
 
+    // Transparent interception. The sandbox side steers web_ports to Squid as next hop and
+    // records which of them are TLS; the proxy side (role proxy) plans only the redirect to
+    // Squid's intercept ports, from web_ports and the fields below.
+    bool intercept = false;
+    bool proxy_role = false;
+    PortSet intercept_tls_ports;
+    uint16_t intercept_http_port = 0; // proxy side only
+    uint16_t intercept_tls_port = 0;  // proxy side only
+
     std::string canonical() const;
     // sha256 hex of canonical(); with the host's key, HMAC-SHA256 (see planner.hpp).
     std::string digest(std::string_view key = {}) const;

@@ -17,6 +17,13 @@ inline constexpr const char* kPrefixTcp = "[FW_BLOCKED_TCP] ";
 inline constexpr const char* kPrefixUdp = "[FW_BLOCKED_UDP_AGENT] ";
 inline constexpr const char* kPrefixOther = "[FW_BLOCKED_OTHER] ";
 
+// Intercept mode: steered packets carry this mark ("awf" in ASCII), and an ip rule sends the
+// mark to the route table of the same number, whose one route is Squid as the next hop.
+inline constexpr uint32_t kInterceptMark = 0x617766;
+inline constexpr uint32_t kInterceptTable = 0x617766;
+inline constexpr uint32_t kInterceptRulePriority = 100; // before the main table (32766)
+inline constexpr int32_t kRoutePriority = -150;         // nft's "mangle"
+
 // "awf-net VERSION sha256:DIGEST", and its reading (nullopt when not in that shape).
 // With the host's key (a root-only secret, host_key.hpp) the digest is an HMAC, "hmac-sha256:":
 // whoever can edit the table's sets cannot compute the digest that would make it verify.

@@ -14,6 +14,9 @@ namespace awf {
 
 enum class Ipv6Mode { disable, block };
 enum class BlockedAction { reject, drop };
+// sandbox: the agent's namespace. proxy: Squid's own, where intercepted traffic is redirected
+// to Squid's intercept ports (policy.md, Transparent interception).
+enum class Role { sandbox, proxy };
 
 struct Inbound {
     enum class Kind { local, any, none, cidrs } kind = Kind::local;
@@ -44,6 +47,11 @@ struct Policy {
     BlockedAction blocked_action = BlockedAction::reject;
     std::optional<uint16_t> log_group = 1;
     std::string table = "awf";
+    bool intercept = false;
+    PortSet intercept_tls_ports = PortSet{{443, 443}};
+    uint16_t intercept_http_port = 3129;
+    uint16_t intercept_tls_port = 3130;
+    Role role = Role::sandbox;
 
     static Policy defaults();
 };

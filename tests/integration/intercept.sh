@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Transparent interception with the real Squid (squid-openssl): the sandbox steers web traffic
+# to Squid as the next hop (mark + policy routing), Squid's namespace redirects it to Squid's
+# intercept ports, and Squid serves proxy-unaware clients through its allowlist: HTTP by Host,
+# TLS by the client's SNI, spliced, never decrypted. Everything in the test's namespaces.
+source "$(dirname "$0")/lib.sh"
+
+p=$(new_prefix)
+testbed_up "$p" || { fail "testbed up"; finish; exit 1; }
+agent=$p-agent squidns=$p-squid
+state=/tmp/awf-testbed-$p
+in_agent() { ip netns exec "$agent" "$@"; }
+access() { wc -l < "$state/isquid/access.log" 2>/dev/null || echo 0; }
+origin_requests() { grep -c " request " "$state/origin.log" 2>/dev/null || echo 0; }
+CURL=(curl -s -m 8 --noproxy '*')
+
+# Before: the same proxy-unaware request in DNAT (proxy) mode lands on Squid's forward port.
+"$AWF" apply --netns "$agent" >/dev/null
+out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowed.test/)
+case "$out" in *"origin 80"*) fail "proxy mode: a proxy-unaware client is not served (baseline)" "$out" ;;
+    *) pass "proxy mode: a proxy-unaware client is not served (baseline)" ;; esac
+
+# Squid in intercept mode: the testbed's forward proxy replaced by one configuration that adds
+# the lines `awf-net squid-conf` prints (one allowlist file for both modes).
+kill "$(cat "$state/squid.pid")" 2>/dev/null
+for _ in $(seq 50); do ip netns exec "$squidns" ss -Hltn 'sport = :3128' | grep -q LISTEN || break; sleep 0.1; done
+mkdir -p "$state/isquid"; chown proxy:proxy "$state/isquid"
+echo allowed.test > "$state/allowed.txt"
+cat "$state/cert.pem" "$state/key.pem" > "$state/squid-tls.pem"; chmod 644 "$state/squid-tls.pem"
+conf_lines=$("$AWF" squid-conf --intercept --tls-cert "$state/squid-tls.pem" --allow-domains-file "$state/allowed.txt")
+expect_eq "squid-conf prints the intercept lines" "$?" 0
+cat > "$state/isquid.conf" <<SQUID
+pid_filename $state/isquid/squid.pid
+access_log stdio:$state/isquid/access.log
+cache_log $state/isquid/cache.log
+cache_store_log none
+cache deny all
+coredump_dir $state/isquid
+dns_nameservers 203.0.113.53
+shutdown_lifetime 1 seconds
+http_port 3128
+acl allowed dstdomain "$state/allowed.txt"
+acl SSL_ports port 443
+acl CONNECT method CONNECT
+$conf_lines
+http_access deny CONNECT !SSL_ports
+http_access allow allowed
+http_access deny all
+SQUID
+ip netns exec "$squidns" setsid squid -N -f "$state/isquid.conf" > "$state/isquid.out" 2>&1 < /dev/null &
+echo $! > "$state/isquid.pid"
+disown
+CLEANUP_PIDS+=("$(cat "$state/isquid.pid")")
+for _ in $(seq 150); do ip netns exec "$squidns" ss -Hltn 'sport = :3130' | grep -q LISTEN && break; sleep 0.1; done
+check "Squid (OpenSSL build) starts with the intercept lines" ip netns exec "$squidns" ss -Hltn 'sport = :3130'
+ip netns exec "$squidns" ss -Hltn 'sport = :3130' | grep -q LISTEN || { cat "$state/isquid.out" "$state/isquid/cache.log" 2>/dev/null | tail -20; }
+
+# Both sides, from one policy.
+expect_exit "apply --intercept (sandbox side)" 0 "$AWF" apply --netns "$agent" --intercept
+expect_exit "apply --intercept --role proxy (Squid's side)" 0 "$AWF" apply --netns "$squidns" --intercept --role proxy
+expect_exit "re-applying the same policy changes nothing" 0 "$AWF" apply --netns "$agent" --intercept
+case "$("$AWF" apply --netns "$agent" --intercept)" in unchanged*) pass "... and says unchanged" ;; *) fail "... and says unchanged" ;; esac
+out=$(ip -n "$agent" rule show)
+case "$out" in *"fwmark 0x617766 lookup 6387558"*) pass "the ip rule for the mark is in the sandbox" ;; *) fail "the ip rule for the mark is in the sandbox" "$out" ;; esac
+out=$(ip -n "$agent" route show table 6387558)
+case "$out" in *"default via 172.30.0.10 dev eth0"*) pass "its route table sends to Squid as next hop" ;; *) fail "its route table sends to Squid as next hop" "$out" ;; esac
+out=$("$AWF" dump --netns "$agent"); rc=$?
+case "$rc $out" in "0 "*"intercepted TCP ports 80,443 (TLS 443)"*"policy routing: ip rule fwmark 0x617766 lookup 6387558; table 6387558: default via 172.30.0.10 dev eth0"*"# verified"*) pass "dump verifies the sandbox side and shows its policy routing" ;;
+    *) fail "dump verifies the sandbox side and shows its policy routing" "$rc $(echo "$out" | grep '^#' | head -12)" ;; esac
+out=$("$AWF" dump --netns "$squidns"); rc=$?
+case "$rc $out" in "0 "*"role proxy"*"# verified"*"redirect to :3130"*"redirect to :3129"*) pass "dump verifies Squid's side" ;;
+    *) fail "dump verifies Squid's side" "$rc $(echo "$out" | head -12)" ;; esac
+out=$("$AWF" explain --netns "$agent" tcp/203.0.113.10:443 tcp/203.0.113.10:80 tcp/203.0.113.10:22)
+case "$out" in *"intercepted by Squid at 172.30.0.10, TLS"*"intercepted by Squid at 172.30.0.10, HTTP"*"rejected"*) pass "explain names the intercept outcome" ;;
+    *) fail "explain names the intercept outcome" "$out" ;; esac
+
+# Proxy-unaware clients are served, through Squid.
+n=$(access)
+out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowed.test/)
+expect_eq "intercept: proxy-unaware HTTP to an allowed name is served" "$out" "origin 80"
+out=$(in_agent "${CURL[@]}" --cacert "$state/cert.pem" --resolve allowed.test:443:203.0.113.10 https://allowed.test/)
+expect_eq "intercept: proxy-unaware HTTPS (the origin's own certificate) is served" "$out" "origin 443"
+log=$(tail -n +$((n + 1)) "$state/isquid/access.log")
+case "$log" in *ORIGINAL_DST/203.0.113.10*) pass "Squid's access log shows ORIGINAL_DST" ;; *) fail "Squid's access log shows ORIGINAL_DST" "$log" ;; esac
+out=$(in_agent python3 -c 'import urllib.request; print(urllib.request.urlopen("http://203.0.113.10/", timeout=8).status)' 2>&1)
+case "$out" in *403*|*Forbidden*) pass "intercept: a bare-IP Host is refused" ;; *) fail "intercept: a bare-IP Host is refused" "$out" ;; esac
+
+# 203.0.113.53 answers on 80 and 443 (the same origin server; proven from the host side).
+expect_eq "the other address answers without the policy" "$(ip netns exec "$p-host" "${CURL[@]}" http://203.0.113.53/)" "origin 80"
+# Refused: names off the list, spoofed names, no SNI, plain HTTP on 443; the origin sees none.
+o=$(origin_requests)
+out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' --resolve denied.test:80:203.0.113.10 http://denied.test/)
+expect_eq "intercept: HTTP to a name off the list is refused (403)" "$out" 403
+in_agent "${CURL[@]}" -k --resolve denied.test:443:203.0.113.10 https://denied.test/ >/dev/null 2>&1
+expect_eq "intercept: TLS to a name off the list fails" "$?" 35
+out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' -H 'Host: allowed.test' http://203.0.113.53/)
+[[ "$out" == 409 || "$out" == 403 ]] && pass "intercept: Host allowed.test sent to another address is refused ($out)" || fail "intercept: spoofed Host refused" "$out"
+in_agent "${CURL[@]}" -k --resolve allowed.test:443:203.0.113.53 https://allowed.test/ >/dev/null 2>&1; rc=$?
+[[ $rc -ne 0 ]] && pass "intercept: SNI allowed.test sent to another address is refused" || fail "intercept: spoofed SNI refused"
+in_agent "${CURL[@]}" -k https://203.0.113.10/ >/dev/null 2>&1; rc=$?
+[[ $rc -ne 0 ]] && pass "intercept: TLS without SNI is refused" || fail "intercept: TLS without SNI is refused"
+out=$(printf 'GET / HTTP/1.0\r\nHost: allowed.test\r\n\r\n' | in_agent timeout 8 nc -q 3 203.0.113.10 443 2>&1)
+[[ "$out" != *"origin"* ]] && pass "intercept: plain HTTP bytes on 443 get no origin" || fail "intercept: plain HTTP on 443" "$out"
+expect_eq "the origin saw none of the refused requests" "$(origin_requests)" "$o"
+out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' http://203.0.113.10:8080/)
+expect_eq "intercept: a non-web port is still denied" "$out" 000
+
+# Proxy-aware clients keep working; IPv6 web traffic stays denied.
+out=$(in_agent curl -s -m 8 -x http://172.30.0.10:3128 http://allowed.test/)
+expect_eq "intercept: a proxy-aware client is still served" "$out" "origin 80"
+
+# Fail closed: without the route the steered packets are refused, never sent elsewhere; with
+# Squid's intercept ports closed, connections are refused.
+ip -n "$agent" rule del fwmark 0x617766 lookup 6387558
+out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowed.test/)
+[[ "$out" != *origin* ]] && pass "fail closed: without the ip rule, steered traffic is refused" || fail "fail closed without the ip rule" "$out"
+expect_exit "dump calls the missing ip rule tampering (exit 6)" 6 "$AWF" dump --netns "$agent"
+expect_exit "apply puts it back" 0 "$AWF" apply --netns "$agent" --intercept
+kill "$(cat "$state/isquid.pid")"; sleep 1
+for _ in $(seq 50); do ip netns exec "$squidns" ss -Hltn 'sport = :3129' | grep -q LISTEN || break; sleep 0.1; done
+o=$(origin_requests)
+out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowed.test/)
+[[ "$out" != *origin* ]] && pass "fail closed: Squid down, the request is refused" || fail "fail closed: Squid down" "$out"
+expect_eq "fail closed: nothing reached the origin" "$(origin_requests)" "$o"
+
+# delete removes the table and the policy routing.
+expect_exit "delete the sandbox side" 0 "$AWF" delete --netns "$agent"
+expect_eq "the ip rule is gone" "$(ip -n "$agent" rule show | grep -c 0x617766)" 0
+expect_eq "the route table is empty" "$(ip -n "$agent" route show table 6387558 | wc -l)" 0
+expect_exit "delete Squid's side" 0 "$AWF" delete --netns "$squidns"
+finish
