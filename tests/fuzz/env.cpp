@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         awf::Facts f;
         f.default_gateway_v4 = awf::IpAddr::parse("172.30.0.1");
         f.squid_resolved = awf::IpAddr::parse("172.30.0.10");
-        (void)awf::plan(awf::resolve(p, f));
+        // Planning arbitrary policies is the config target's; here: parse, validate, resolve.
+        (void)awf::derive(awf::resolve(p, f));
     } catch (const awf::Error&) {
     }
     return 0;
