@@ -55,17 +55,27 @@ for _ in $(seq 150); do ip netns exec "$squidns" ss -Hltn 'sport = :3130' | grep
 check "Squid (OpenSSL build) starts with the intercept lines" ip netns exec "$squidns" ss -Hltn 'sport = :3130'
 ip netns exec "$squidns" ss -Hltn 'sport = :3130' | grep -q LISTEN || { cat "$state/isquid.out" "$state/isquid/cache.log" 2>/dev/null | tail -20; }
 
+# An HTTP/2 origin on 8443, and the name in the agent's hosts file for clients that resolve it.
+mkdir -p "$state/h2"; echo h2 > "$state/h2/index.html"
+ip netns exec "$p-inet" setsid nghttpd -d "$state/h2" 8443 "$state/key.pem" "$state/cert.pem" > "$state/h2.out" 2>&1 < /dev/null &
+CLEANUP_PIDS+=($!); disown
+echo "203.0.113.10 allowed.test" >> "/etc/netns/$agent/hosts"
+for _ in $(seq 50); do ip netns exec "$p-inet" ss -Hltn 'sport = :8443' | grep -q LISTEN && break; sleep 0.1; done
+
 # Both sides, from one policy.
-expect_exit "apply --intercept (sandbox side)" 0 "$AWF" apply --netns "$agent" --intercept
-expect_exit "apply --intercept --role proxy (Squid's side)" 0 "$AWF" apply --netns "$squidns" --intercept --role proxy
-expect_exit "re-applying the same policy changes nothing" 0 "$AWF" apply --netns "$agent" --intercept
-case "$("$AWF" apply --netns "$agent" --intercept)" in unchanged*) pass "... and says unchanged" ;; *) fail "... and says unchanged" ;; esac
+# One policy file drives both sides: 8443 is a web port, and a TLS one.
+printf 'intercept = true\nallow-host-ports = 8443\nintercept-tls-ports = 443,8443\n' > "$state/intercept.conf"
+POLICY=(--config "$state/intercept.conf")
+expect_exit "apply --intercept (sandbox side)" 0 "$AWF" apply --netns "$agent" "${POLICY[@]}"
+expect_exit "apply --intercept --role proxy (Squid's side)" 0 "$AWF" apply --netns "$squidns" "${POLICY[@]}" --role proxy
+expect_exit "re-applying the same policy changes nothing" 0 "$AWF" apply --netns "$agent" "${POLICY[@]}"
+case "$("$AWF" apply --netns "$agent" "${POLICY[@]}")" in unchanged*) pass "... and says unchanged" ;; *) fail "... and says unchanged" ;; esac
 out=$(ip -n "$agent" rule show)
 case "$out" in *"fwmark 0x617766 lookup 6387558"*) pass "the ip rule for the mark is in the sandbox" ;; *) fail "the ip rule for the mark is in the sandbox" "$out" ;; esac
 out=$(ip -n "$agent" route show table 6387558)
 case "$out" in *"default via 172.30.0.10 dev eth0"*) pass "its route table sends to Squid as next hop" ;; *) fail "its route table sends to Squid as next hop" "$out" ;; esac
 out=$("$AWF" dump --netns "$agent"); rc=$?
-case "$rc $out" in "0 "*"intercepted TCP ports 80,443 (TLS 443)"*"policy routing: ip rule fwmark 0x617766 lookup 6387558; table 6387558: default via 172.30.0.10 dev eth0"*"# verified"*) pass "dump verifies the sandbox side and shows its policy routing" ;;
+case "$rc $out" in "0 "*"intercepted TCP ports 80,443,8443 (TLS 443,8443)"*"policy routing: ip rule fwmark 0x617766 lookup 6387558; table 6387558: default via 172.30.0.10 dev eth0"*"# verified"*) pass "dump verifies the sandbox side and shows its policy routing" ;;
     *) fail "dump verifies the sandbox side and shows its policy routing" "$rc $(echo "$out" | grep '^#' | head -12)" ;; esac
 out=$("$AWF" dump --netns "$squidns"); rc=$?
 case "$rc $out" in "0 "*"role proxy"*"# verified"*"redirect to :3130"*"redirect to :3129"*) pass "dump verifies Squid's side" ;;
@@ -80,6 +90,14 @@ out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowe
 expect_eq "intercept: proxy-unaware HTTP to an allowed name is served" "$out" "origin 80"
 out=$(in_agent "${CURL[@]}" --cacert "$state/cert.pem" --resolve allowed.test:443:203.0.113.10 https://allowed.test/)
 expect_eq "intercept: proxy-unaware HTTPS (the origin's own certificate) is served" "$out" "origin 443"
+out=$(in_agent python3 -c '
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+# no proxy settings at all, and the name resolved by the client as it likes (here: a hosts entry)
+print(urllib.request.urlopen("https://allowed.test/", context=ctx, timeout=8).read().decode().strip())' "$state/cert.pem" 2>&1)
+expect_eq "intercept: a Python client without proxy support is served over TLS" "$out" "origin 443"
+out=$(in_agent "${CURL[@]}" --http2 -o /dev/null -w '%{http_version} %{http_code}' --cacert "$state/cert.pem" --resolve allowed.test:8443:203.0.113.10 https://allowed.test:8443/)
+expect_eq "intercept: HTTP/2 over TLS (ALPN end to end, spliced) is served" "$out" "2 200"
 log=$(tail -n +$((n + 1)) "$state/isquid/access.log")
 case "$log" in *ORIGINAL_DST/203.0.113.10*) pass "Squid's access log shows ORIGINAL_DST" ;; *) fail "Squid's access log shows ORIGINAL_DST" "$log" ;; esac
 out=$(in_agent python3 -c 'import urllib.request; print(urllib.request.urlopen("http://203.0.113.10/", timeout=8).status)' 2>&1)
@@ -87,6 +105,12 @@ case "$out" in *403*|*Forbidden*) pass "intercept: a bare-IP Host is refused" ;;
 
 # 203.0.113.53 answers on 80 and 443 (the same origin server; proven from the host side).
 expect_eq "the other address answers without the policy" "$(ip netns exec "$p-host" "${CURL[@]}" http://203.0.113.53/)" "origin 80"
+# Host-gateway traffic never reaches Squid: direct, as in proxy mode.
+n=$(access)
+out=$(in_agent "${CURL[@]}" http://172.30.0.1:8080/ -o /dev/null -w '%{http_code}')
+expect_eq "intercept: a host gateway's port stays denied without host access" "$out" 000
+expect_eq "intercept: ... and Squid saw nothing of it" "$(access)" "$n"
+
 # Refused: names off the list, spoofed names, no SNI, plain HTTP on 443; the origin sees none.
 o=$(origin_requests)
 out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' --resolve denied.test:80:203.0.113.10 http://denied.test/)
@@ -115,7 +139,7 @@ ip -n "$agent" rule del fwmark 0x617766 lookup 6387558
 out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowed.test/)
 [[ "$out" != *origin* ]] && pass "fail closed: without the ip rule, steered traffic is refused" || fail "fail closed without the ip rule" "$out"
 expect_exit "dump calls the missing ip rule tampering (exit 6)" 6 "$AWF" dump --netns "$agent"
-expect_exit "apply puts it back" 0 "$AWF" apply --netns "$agent" --intercept
+expect_exit "apply puts it back" 0 "$AWF" apply --netns "$agent" "${POLICY[@]}"
 kill "$(cat "$state/isquid.pid")"; sleep 1
 for _ in $(seq 50); do ip netns exec "$squidns" ss -Hltn 'sport = :3129' | grep -q LISTEN || break; sleep 0.1; done
 o=$(origin_requests)
