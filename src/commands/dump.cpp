@@ -89,6 +89,7 @@ Drift drift_of(const Target& target, const PlanInputs& in) {
 int cmd_dump(const std::vector<std::string>& args, const Context&) {
     po::options_description desc("awf-net dump [TARGET] [--json] [--all] [--no-counters]");
     desc.add(target_options());
+    desc.add(role_option());
     desc.add_options()("json", po::bool_switch(), "JSON for tools")(
         "all", po::bool_switch(), "also name every other table of the namespace")(
         "no-counters", po::bool_switch(),
@@ -104,6 +105,14 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     std::optional<Verification> v;
     if (in.awf_kernel) v = verify(*in.awf_kernel, load_host_key(false));
     int rc = v && v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
+    if (auto role = read_role(vm);
+        role && v && v->inputs && v->inputs->proxy_role != (*role == Role::proxy)) {
+        v->differences.push_back(std::string("the table is the ") +
+                                 (v->inputs->proxy_role ? "proxy" : "sandbox") +
+                                 " side of intercept mode, not the " +
+                                 (*role == Role::proxy ? "proxy" : "sandbox") + " side");
+        rc = static_cast<int>(ExitCode::tampered);
+    }
     Drift drift;
     if (v && v->inputs && v->checked && !v->tampered()) drift = drift_of(target, *v->inputs);
     // Intercept's policy routing is part of what apply installed: missing or pointing elsewhere,

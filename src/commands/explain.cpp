@@ -90,7 +90,9 @@ int cmd_explain(const std::vector<std::string>& args, const Context& ctx) {
         if (e.logged) std::cout << "  event: NFLOG \"" << *e.logged << "\" (rate-limited)\n";
     }
     if (vm["json"].as<bool>())
-        std::cout << nlohmann::json{{"source", source}, {"flows", out}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        std::cout << nlohmann::json{{"source", source}, {"flows", out}}.dump(
+                         2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
     return 0;
 }
 

@@ -20,6 +20,21 @@ po::options_description target_options() {
     return d;
 }
 
+po::options_description role_option() {
+    po::options_description d("Role");
+    d.add_options()("role", po::value<std::string>()->value_name("sandbox|proxy"),
+                    "which side of intercept mode the table is (checked by dump)");
+    return d;
+}
+
+std::optional<Role> read_role(const po::variables_map& vm) {
+    if (!vm.count("role")) return std::nullopt;
+    const auto& v = vm["role"].as<std::string>();
+    if (v == "sandbox") return Role::sandbox;
+    if (v == "proxy") return Role::proxy;
+    throw input_error("--role", v, "expected sandbox or proxy");
+}
+
 Target read_target(const po::variables_map& vm) {
     Target t;
     if (vm.count("netns")) t.netns = vm["netns"].as<std::string>();

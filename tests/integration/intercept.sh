@@ -151,5 +151,8 @@ expect_eq "fail closed: nothing reached the origin" "$(origin_requests)" "$o"
 expect_exit "delete the sandbox side" 0 "$AWF" delete --netns "$agent"
 expect_eq "the ip rule is gone" "$(ip -n "$agent" rule show | grep -c 0x617766)" 0
 expect_eq "the route table is empty" "$(ip -n "$agent" route show table 6387558 | wc -l)" 0
-expect_exit "delete Squid's side" 0 "$AWF" delete --netns "$squidns"
+expect_exit "dump --role sandbox of Squid's side is exit 6" 6 "$AWF" dump --netns "$squidns" --role sandbox
+expect_exit "dump --role proxy of it verifies" 0 "$AWF" dump --netns "$squidns" --role proxy
+expect_exit "delete --role proxy: Squid's side" 0 "$AWF" delete --netns "$squidns" --role proxy
+expect_eq "nothing of awf-net is left in Squid's namespace" "$(ip netns exec "$squidns" nft list tables | grep -c awf)" 0
 finish

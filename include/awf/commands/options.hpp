@@ -11,6 +11,10 @@
 namespace awf::cli {
 
 po::options_description target_options();
+// --role sandbox|proxy of delete and dump (apply takes it as a policy flag).
+po::options_description role_option();
+// nullopt when not given; exit 2 for anything else than sandbox or proxy.
+std::optional<Role> read_role(const po::variables_map& vm);
 Target read_target(const po::variables_map& vm);
 
 // The --table option of delete and dump, validated like the policy's --table.
