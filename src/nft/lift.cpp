@@ -72,6 +72,25 @@ std::optional<Field> field_of_load(const Expr& e) {
     return std::nullopt;
 }
 
+// Bytes a load of this field puts in its register (lower.cpp's table, restated for reading).
+size_t field_width(Field f) {
+    switch (f) {
+    case Field::meta_nfproto:
+    case Field::meta_l4proto:
+    case Field::ip6_hoplimit:
+    case Field::icmpv6_type:
+        return 1;
+    case Field::tcp_dport:
+    case Field::th_dport:
+        return 2;
+    case Field::ip6_saddr:
+    case Field::ip6_daddr:
+        return 16;
+    default:
+        return 4;
+    }
+}
+
 uint32_t value_of(Field f, const Bytes& b) {
     // Host-order 32-bit fields (ifindex, fib type, ct state) versus network-order payloads.
     bool host = f == Field::meta_oif || f == Field::meta_iif || f == Field::fib_daddr_type ||
@@ -106,9 +125,19 @@ std::optional<std::vector<Stmt>> match_exprs(const std::vector<Expr>& x) {
                 i = k + 1;
                 continue;
             }
-            // Every attribute below may be missing from a table someone else wrote.
-            const Bytes* d1 = i + 1 < x.size() ? data(x[i + 1], NFTNL_EXPR_CMP_DATA) : nullptr;
-            const Bytes* d2 = i + 2 < x.size() ? data(x[i + 2], NFTNL_EXPR_CMP_DATA) : nullptr;
+            // Every attribute below may be missing from a table someone else wrote, and a
+            // compared value must have the field's width and fit a scalar: awf-net compares
+            // nothing wider than 32 bits (an IPv6 address compared by cmp stays raw).
+            auto scalar_data = [&](size_t k) -> const Bytes* {
+                const Bytes* d = k < x.size() ? data(x[k], NFTNL_EXPR_CMP_DATA) : nullptr;
+                bool host = *f == Field::meta_oif || *f == Field::meta_iif ||
+                            *f == Field::fib_daddr_type || *f == Field::ct_state ||
+                            *f == Field::meta_mark;
+                size_t width = host ? 4 : field_width(*f);
+                return d && d->size() == width && width <= 4 ? d : nullptr;
+            };
+            const Bytes* d1 = scalar_data(i + 1);
+            const Bytes* d2 = scalar_data(i + 2);
             const Bytes* mask =
                 i + 1 < x.size() ? data(x[i + 1], NFTNL_EXPR_BITWISE_MASK) : nullptr;
             if (is(i + 1, "cmp") && d1 && num(x[i + 1], NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ) {

@@ -129,7 +129,8 @@ uint32_t reg_of_slot(uint32_t slot) {
 Bytes value_bytes(const FieldInfo& fi, uint32_t v) {
     if (fi.host_order) return u32_host(v);
     Bytes b(fi.len);
-    for (uint32_t i = 0; i < fi.len; ++i)
+    // A scalar is at most 32 bits; wider fields (IPv6 addresses) keep zero high bytes.
+    for (uint32_t i = 0; i < fi.len && i < 4; ++i)
         b[fi.len - 1 - i] = static_cast<uint8_t>(v >> (8 * i));
     return b;
 }

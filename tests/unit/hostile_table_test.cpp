@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <libnftnl/expr.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 using namespace awf;
@@ -232,4 +233,35 @@ TEST(KeyedDigest, AnEditedSetWithARecomputedPlainDigestIsTampering) {
     Verification v = verify(forged, kHostKey);
     EXPECT_TRUE(v.tampered());
     EXPECT_EQ(v.differences.front(), "the digest is not keyed with this host's key");
+}
+
+// Found by the kernel_rule fuzz target: `ip6 daddr == ADDR` compared with cmp (awf-net never
+// writes it) was lifted as a 32-bit scalar and lowered again with shifts past 32 bits (UBSan:
+// tools/test halts on it). A compared value wider than a scalar now stays raw.
+TEST(HostileTable, WideComparedValueStaysRaw) {
+    kernel::Table k = installed_default();
+    kernel::Rule r;
+    r.chain = "filter_output";
+    kernel::Expr load{"payload", {}};
+    load.set(NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1)
+        .set(NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER)
+        .set(NFTNL_EXPR_PAYLOAD_OFFSET, 24)
+        .set(NFTNL_EXPR_PAYLOAD_LEN, 16);
+    kernel::Expr cmp{"cmp", {}};
+    cmp.set(NFTNL_EXPR_CMP_SREG, NFT_REG_1)
+        .set(NFTNL_EXPR_CMP_OP, NFT_CMP_EQ)
+        .set_data(NFTNL_EXPR_CMP_DATA, kernel::Bytes(16, 0x20));
+    kernel::Expr accept{"immediate", {}};
+    accept.set(NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT).set(NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+    r.exprs = {load, cmp, accept};
+    k.rules.insert(k.rules.begin(), r);
+    model::Table lifted = lift(k);
+    bool raw = false;
+    for (const auto& c : lifted.chains)
+        for (const auto& rule : c.rules)
+            raw =
+                raw || rule.raw.find("payload load 16b @ network header + 24") != std::string::npos;
+    EXPECT_TRUE(raw);
+    EXPECT_TRUE(verify(k).tampered());
+    expect_inert(to_nft_text(lifted));
 }
