@@ -10,7 +10,7 @@ testbed_up "$p" || { fail "testbed up"; finish; exit 1; }
 agent=$p-agent squidns=$p-squid
 state=/tmp/awf-testbed-$p
 in_agent() { ip netns exec "$agent" "$@"; }
-access() { wc -l < "$state/isquid/access.log" 2>/dev/null || echo 0; }
+access() { wc -l < "$state/squid/access.log" 2>/dev/null || echo 0; }
 origin_requests() { grep -c " request " "$state/origin.log" 2>/dev/null || echo 0; }
 CURL=(curl -s -m 8 --noproxy '*')
 
@@ -20,40 +20,11 @@ out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowe
 case "$out" in *"origin 80"*) fail "proxy mode: a proxy-unaware client is not served (baseline)" "$out" ;;
     *) pass "proxy mode: a proxy-unaware client is not served (baseline)" ;; esac
 
-# Squid in intercept mode: the testbed's forward proxy replaced by one configuration that adds
-# the lines `awf-net squid-conf` prints (one allowlist file for both modes).
-kill "$(cat "$state/squid.pid")" 2>/dev/null
-for _ in $(seq 50); do ip netns exec "$squidns" ss -Hltn 'sport = :3128' | grep -q LISTEN || break; sleep 0.1; done
-mkdir -p "$state/isquid"; chown proxy:proxy "$state/isquid"
-echo allowed.test > "$state/allowed.txt"
-cat "$state/cert.pem" "$state/key.pem" > "$state/squid-tls.pem"; chmod 644 "$state/squid-tls.pem"
-conf_lines=$("$AWF" squid-conf --intercept --tls-cert "$state/squid-tls.pem" --allow-domains-file "$state/allowed.txt")
+# Squid in intercept mode: the testbed's Squid restarted with the lines `awf-net squid-conf`
+# prints, after its ACLs and before its http_access rules (one allowlist file for both modes).
+out=$("$AWF" squid-conf --intercept --tls-cert "$state/cert.pem" --allow-domains-file "$state/allowed.txt")
 expect_eq "squid-conf prints the intercept lines" "$?" 0
-cat > "$state/isquid.conf" <<SQUID
-pid_filename $state/isquid/squid.pid
-access_log stdio:$state/isquid/access.log
-cache_log $state/isquid/cache.log
-cache_store_log none
-cache deny all
-coredump_dir $state/isquid
-dns_nameservers 203.0.113.53
-shutdown_lifetime 1 seconds
-http_port 3128
-acl allowed dstdomain "$state/allowed.txt"
-acl SSL_ports port 443
-acl CONNECT method CONNECT
-$conf_lines
-http_access deny CONNECT !SSL_ports
-http_access allow allowed
-http_access deny all
-SQUID
-ip netns exec "$squidns" setsid squid -N -f "$state/isquid.conf" > "$state/isquid.out" 2>&1 < /dev/null &
-echo $! > "$state/isquid.pid"
-disown
-CLEANUP_PIDS+=("$(cat "$state/isquid.pid")")
-for _ in $(seq 150); do ip netns exec "$squidns" ss -Hltn 'sport = :3130' | grep -q LISTEN && break; sleep 0.1; done
-check "Squid (OpenSSL build) starts with the intercept lines" ip netns exec "$squidns" ss -Hltn 'sport = :3130'
-ip netns exec "$squidns" ss -Hltn 'sport = :3130' | grep -q LISTEN || { cat "$state/isquid.out" "$state/isquid/cache.log" 2>/dev/null | tail -20; }
+check "Squid (OpenSSL build) starts with them" "$ROOT/tools/testbed" intercept "$p" "$AWF"
 
 # An HTTP/2 origin on 8443, and the name in the agent's hosts file for clients that resolve it.
 mkdir -p "$state/h2"; echo h2 > "$state/h2/index.html"
@@ -98,7 +69,7 @@ print(urllib.request.urlopen("https://allowed.test/", context=ctx, timeout=8).re
 expect_eq "intercept: a Python client without proxy support is served over TLS" "$out" "origin 443"
 out=$(in_agent "${CURL[@]}" --http2 -o /dev/null -w '%{http_version} %{http_code}' --cacert "$state/cert.pem" --resolve allowed.test:8443:203.0.113.10 https://allowed.test:8443/)
 expect_eq "intercept: HTTP/2 over TLS (ALPN end to end, spliced) is served" "$out" "2 200"
-log=$(tail -n +$((n + 1)) "$state/isquid/access.log")
+log=$(tail -n +$((n + 1)) "$state/squid/access.log")
 case "$log" in *ORIGINAL_DST/203.0.113.10*) pass "Squid's access log shows ORIGINAL_DST" ;; *) fail "Squid's access log shows ORIGINAL_DST" "$log" ;; esac
 out=$(in_agent python3 -c 'import urllib.request; print(urllib.request.urlopen("http://203.0.113.10/", timeout=8).status)' 2>&1)
 case "$out" in *403*|*Forbidden*) pass "intercept: a bare-IP Host is refused" ;; *) fail "intercept: a bare-IP Host is refused" "$out" ;; esac
@@ -140,7 +111,7 @@ out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowe
 [[ "$out" != *origin* ]] && pass "fail closed: without the ip rule, steered traffic is refused" || fail "fail closed without the ip rule" "$out"
 expect_exit "dump calls the missing ip rule tampering (exit 6)" 6 "$AWF" dump --netns "$agent"
 expect_exit "apply puts it back" 0 "$AWF" apply --netns "$agent" "${POLICY[@]}"
-kill "$(cat "$state/isquid.pid")"; sleep 1
+kill "$(cat "$state/squid.pid")"; sleep 1
 for _ in $(seq 50); do ip netns exec "$squidns" ss -Hltn 'sport = :3129' | grep -q LISTEN || break; sleep 0.1; done
 o=$(origin_requests)
 out=$(in_agent "${CURL[@]}" --resolve allowed.test:80:203.0.113.10 http://allowed.test/)
