@@ -220,7 +220,9 @@ def nothing(n):
     return ""
 
 
-def user_scenarios(S):
+def user_scenarios(S, intercept=False):
+    # In intercept mode the first hook is the route chain, and web traffic is steered, not DNAT'd.
+    first_chain, first = ("route_output", "steer: ") if intercept else ("nat_output", "nat: ")
     squid_before = len(squid_log())
 
     def u1():
@@ -241,18 +243,42 @@ def user_scenarios(S):
         return code == "403" and not reached, f"http {code}, https CONNECT {code2 or rc2}, origin saw {len(reached)}", {}
     S.case("scenario 2: proxy-aware client, denied domain", "403 from Squid, nothing at the origin", u2)
 
-    for target, url in (("80", "http://203.0.113.10/"), ("443", "https://203.0.113.10/"),
-                        ("allow-host-ports 8080", "http://203.0.113.10:8080/"), ("an unrouted address", "http://198.51.100.7/")):
-        def u3(url=url):
-            ns, no = len(squid_log()), len(origin_log())
-            sh(AGENT, "curl", "-sSk", "--max-time", "5", url)
-            time.sleep(0.2)
-            new_squid = squid_log()[ns:]
-            at_origin = [l for l in origin_log()[no:] if "172.30.0.20" in l]
-            ok = len(new_squid) >= 1 and not at_origin
-            return ok, f"squid logged {[l.split()[3] + ' ' + l.split()[6] for l in new_squid]}; origin saw {len(at_origin)}", {}
-        S.allowed(f"scenario 3: proxy-unaware client on {target} lands on Squid", "Squid logs the attempt, the origin sees nothing",
-                  u3, "nat_output", "nat: web to squid")
+    if not intercept:
+        for target, url in (("80", "http://203.0.113.10/"), ("443", "https://203.0.113.10/"),
+                            ("allow-host-ports 8080", "http://203.0.113.10:8080/"), ("an unrouted address", "http://198.51.100.7/")):
+            def u3(url=url):
+                ns, no = len(squid_log()), len(origin_log())
+                sh(AGENT, "curl", "-sSk", "--max-time", "5", url)
+                time.sleep(0.2)
+                new_squid = squid_log()[ns:]
+                at_origin = [l for l in origin_log()[no:] if "172.30.0.20" in l]
+                ok = len(new_squid) >= 1 and not at_origin
+                return ok, f"squid logged {[l.split()[3] + ' ' + l.split()[6] for l in new_squid]}; origin saw {len(at_origin)}", {}
+            S.allowed(f"scenario 3: proxy-unaware client on {target} lands on Squid", "Squid logs the attempt, the origin sees nothing",
+                      u3, "nat_output", "nat: web to squid")
+    else:
+        # Proxy-unaware clients by name: served by Squid with the original destination, through
+        # the allowlist; by bare IP (any port, any address, routed or not): refused by Squid.
+        for scheme, port in (("http", 80), ("https", 443)):
+            def u3i(scheme=scheme, port=port):
+                ns = len(squid_log())
+                rc, out, _ = sh(AGENT, "curl", "-sS", "--max-time", "5", "--noproxy", "*", "--cacert", f"{STATE}/cert.pem",
+                                "--resolve", f"allowed.test:{port}:203.0.113.10", f"{scheme}://allowed.test/")
+                time.sleep(0.2)
+                new = squid_log()[ns:]
+                return out == f"origin {port}" and any("ORIGINAL_DST/203.0.113.10" in l for l in new), f"{out!r}; squid {new[-1:]}", {}
+            S.allowed(f"scenario 3 (intercept): proxy-unaware {scheme} client, allowed name", "origin's page via Squid, ORIGINAL_DST logged",
+                      u3i, "filter_output", "intercepted: squid is the next hop")
+        for target, url in (("80", "http://203.0.113.10/"), ("allow-host-ports 8080", "http://203.0.113.10:8080/"),
+                            ("an unrouted address", "http://198.51.100.7/")):
+            def u3b(url=url):
+                ns, no = len(squid_log()), len(origin_log())
+                rc, code, _ = sh(AGENT, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url)
+                time.sleep(0.2)
+                at_origin = [l for l in origin_log()[no:] if "request" in l]
+                return code == "403" and len(squid_log()) > ns and not at_origin, f"http {code}; origin saw {len(at_origin)}", {}
+            S.allowed(f"scenario 3 (intercept): bare-IP request on {target} refused by Squid", "403, the origin sees nothing",
+                      u3b, "route_output", "steer: web to squid")
 
     # Servers inside the sandbox.
     def u4(name, cmd, want):
@@ -271,7 +297,7 @@ def user_scenarios(S):
             rc, out, _ = sh(AGENT, "curl", "-sSk", "--max-time", "5", f"{scheme}://172.30.0.20:{port}/")
             return out == f"origin {port}" and len(squid_log()) == ns, f"{out!r}, squid +{len(squid_log()) - ns}", {}
         S.allowed(f"scenario 5: the sandbox dials its own address on {port}", "its own server answers, not Squid", u5,
-                  "nat_output", "nat: loopback")
+                  first_chain, first + "loopback")
 
     def u6_direct(url, want):
         def fn():
@@ -589,6 +615,22 @@ def main():
         S.phase = "drop, ipv6 disable"
         apply(*(BASE + ["--blocked-action", "drop"]))
         ipv6_disabled_attacks(S)
+
+        # Transparent interception: Squid with squid-conf's lines, its namespace with the proxy
+        # side, and every scenario and attack again (policy.md: the exemptions and denials are
+        # the same; web traffic goes to Squid with its destination intact).
+        S.phase = "intercept, reject, ipv6 block"
+        rc, out, _ = sh(None, f"{ROOT}/tools/testbed", "intercept", PREFIX, AWF, timeout=60)
+        S.case("intercept: Squid restarts with awf-net squid-conf's lines", "listening on 3129 and 3130",
+               lambda: (rc == 0, out[-200:], {}))
+        rc, out, _ = sh(None, AWF, "apply", "--netns", SQUID_NS, "--intercept", "--role", "proxy",
+                        "--allow-host-ports", "8080,22", timeout=30)
+        S.case("intercept: the proxy side applies in Squid's namespace", "exit 0", lambda: (rc == 0, out[-200:], {}))
+        intercept_flags = reject_flags + ["--intercept"]
+        apply(*intercept_flags)
+        user_scenarios(S, intercept=True)
+        attacks(S, "reject")
+        scenario9(S, intercept_flags)
     finally:
         sh(None, f"{ROOT}/tools/testbed", "down", PREFIX, timeout=60)
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """A minimal WebSocket (RFC 6455) echo server and client, standard library only.
 
-  wsecho.py serve PORT            echo every text frame back, forever
-  wsecho.py ask HOST PORT TEXT    one handshake, one frame, print the echo; exit 0 on a match
+  wsecho.py serve PORT [CERT KEY]       echo every text frame back, forever (wss with CERT)
+  wsecho.py ask HOST PORT TEXT [CA]     one handshake, one frame, print the echo; exit 0 on a
+                                        match (wss with CA, the SNI being HOST)
 """
 import base64
 import hashlib
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -65,18 +67,33 @@ def serve_one(conn):
     conn.close()
 
 
-def serve(port):
+def serve(port, cert=None, key=None):
+    ctx = None
+    if cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
     s.listen(16)
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+        threading.Thread(target=serve_tls if ctx else serve_one, args=((conn, ctx) if ctx else (conn,)),
+                         daemon=True).start()
 
 
-def ask(host, port, text):
+def serve_tls(conn, ctx):
+    try:
+        conn.settimeout(10)
+        serve_one(ctx.wrap_socket(conn, server_side=True))
+    except (OSError, ssl.SSLError):
+        conn.close()
+
+
+def ask(host, port, text, ca=None):
     s = socket.create_connection((host, port), timeout=5)
+    if ca:
+        s = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname=host)
     key = base64.b64encode(os.urandom(16))
     s.sendall(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -95,6 +112,6 @@ def ask(host, port, text):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]))
+        serve(int(sys.argv[2]), *sys.argv[3:5])
     else:
-        sys.exit(ask(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+        sys.exit(ask(sys.argv[2], int(sys.argv[3]), sys.argv[4], *sys.argv[5:6]))

@@ -30,12 +30,16 @@ check "Squid (OpenSSL build) starts with them" "$ROOT/tools/testbed" intercept "
 mkdir -p "$state/h2"; echo h2 > "$state/h2/index.html"
 ip netns exec "$p-inet" setsid nghttpd -d "$state/h2" 8443 "$state/key.pem" "$state/cert.pem" > "$state/h2.out" 2>&1 < /dev/null &
 CLEANUP_PIDS+=($!); disown
+ip netns exec "$p-inet" setsid python3 "$ROOT/tests/e2e/wsecho.py" serve 9443 "$state/cert.pem" "$state/key.pem" > "$state/wss.out" 2>&1 < /dev/null &
+CLEANUP_PIDS+=($!); disown
 echo "203.0.113.10 allowed.test" >> "/etc/netns/$agent/hosts"
-for _ in $(seq 50); do ip netns exec "$p-inet" ss -Hltn 'sport = :8443' | grep -q LISTEN && break; sleep 0.1; done
+for port in 8443 9443; do
+    for _ in $(seq 50); do ip netns exec "$p-inet" ss -Hltn "sport = :$port" | grep -q LISTEN && break; sleep 0.1; done
+done
 
 # Both sides, from one policy.
 # One policy file drives both sides: 8443 is a web port, and a TLS one.
-printf 'intercept = true\nallow-host-ports = 8443\nintercept-tls-ports = 443,8443\n' > "$state/intercept.conf"
+printf 'intercept = true\nallow-host-ports = 8443,9443\nintercept-tls-ports = 443,8443,9443\n' > "$state/intercept.conf"
 POLICY=(--config "$state/intercept.conf")
 expect_exit "apply --intercept (sandbox side)" 0 "$AWF" apply --netns "$agent" "${POLICY[@]}"
 expect_exit "apply --intercept --role proxy (Squid's side)" 0 "$AWF" apply --netns "$squidns" "${POLICY[@]}" --role proxy
@@ -46,7 +50,7 @@ case "$out" in *"fwmark 0x617766 lookup 6387558"*) pass "the ip rule for the mar
 out=$(ip -n "$agent" route show table 6387558)
 case "$out" in *"default via 172.30.0.10 dev eth0"*) pass "its route table sends to Squid as next hop" ;; *) fail "its route table sends to Squid as next hop" "$out" ;; esac
 out=$("$AWF" dump --netns "$agent"); rc=$?
-case "$rc $out" in "0 "*"intercepted TCP ports 80,443,8443 (TLS 443,8443)"*"policy routing: ip rule fwmark 0x617766 lookup 6387558; table 6387558: default via 172.30.0.10 dev eth0"*"# verified"*) pass "dump verifies the sandbox side and shows its policy routing" ;;
+case "$rc $out" in "0 "*"intercepted TCP ports 80,443,8443,9443 (TLS 443,8443,9443)"*"policy routing: ip rule fwmark 0x617766 lookup 6387558; table 6387558: default via 172.30.0.10 dev eth0"*"# verified"*) pass "dump verifies the sandbox side and shows its policy routing" ;;
     *) fail "dump verifies the sandbox side and shows its policy routing" "$rc $(echo "$out" | grep '^#' | head -12)" ;; esac
 out=$("$AWF" dump --netns "$squidns"); rc=$?
 case "$rc $out" in "0 "*"role proxy"*"# verified"*"redirect to :3130"*"redirect to :3129"*) pass "dump verifies Squid's side" ;;
@@ -69,6 +73,8 @@ print(urllib.request.urlopen("https://allowed.test/", context=ctx, timeout=8).re
 expect_eq "intercept: a Python client without proxy support is served over TLS" "$out" "origin 443"
 out=$(in_agent "${CURL[@]}" --http2 -o /dev/null -w '%{http_version} %{http_code}' --cacert "$state/cert.pem" --resolve allowed.test:8443:203.0.113.10 https://allowed.test:8443/)
 expect_eq "intercept: HTTP/2 over TLS (ALPN end to end, spliced) is served" "$out" "2 200"
+out=$(in_agent timeout 10 python3 "$ROOT/tests/e2e/wsecho.py" ask allowed.test 9443 hello-wss "$state/cert.pem" 2>&1)
+expect_eq "intercept: a WebSocket over TLS (wss) is served, spliced" "$out" "hello-wss"
 log=$(tail -n +$((n + 1)) "$state/squid/access.log")
 case "$log" in *ORIGINAL_DST/203.0.113.10*) pass "Squid's access log shows ORIGINAL_DST" ;; *) fail "Squid's access log shows ORIGINAL_DST" "$log" ;; esac
 out=$(in_agent python3 -c 'import urllib.request; print(urllib.request.urlopen("http://203.0.113.10/", timeout=8).status)' 2>&1)
