@@ -609,16 +609,10 @@ def main():
         apply(*(BASE + ["--ipv6", "block", "--blocked-action", "drop"]))
         attacks(S, "drop")
 
-        S.phase = "reject, ipv6 disable"
-        apply(*BASE)
-        ipv6_disabled_attacks(S)
-        S.phase = "drop, ipv6 disable"
-        apply(*(BASE + ["--blocked-action", "drop"]))
-        ipv6_disabled_attacks(S)
-
         # Transparent interception: Squid with squid-conf's lines, its namespace with the proxy
         # side, and every scenario and attack again (policy.md: the exemptions and denials are
-        # the same; web traffic goes to Squid with its destination intact).
+        # the same; web traffic goes to Squid with its destination intact). Before the phases
+        # that disable IPv6 in the namespace: the IPv6 attacks need its addresses.
         S.phase = "intercept, reject, ipv6 block"
         rc, out, _ = sh(None, f"{ROOT}/tools/testbed", "intercept", PREFIX, AWF, timeout=60)
         S.case("intercept: Squid restarts with awf-net squid-conf's lines", "listening on 3129 and 3130",
@@ -631,6 +625,13 @@ def main():
         user_scenarios(S, intercept=True)
         attacks(S, "reject")
         scenario9(S, intercept_flags)
+
+        S.phase = "reject, ipv6 disable"
+        apply(*BASE)
+        ipv6_disabled_attacks(S)
+        S.phase = "drop, ipv6 disable"
+        apply(*(BASE + ["--blocked-action", "drop"]))
+        ipv6_disabled_attacks(S)
     finally:
         sh(None, f"{ROOT}/tools/testbed", "down", PREFIX, timeout=60)
 
