@@ -73,8 +73,10 @@ print(urllib.request.urlopen("https://allowed.test/", context=ctx, timeout=8).re
 expect_eq "intercept: a Python client without proxy support is served over TLS" "$out" "origin 443"
 out=$(in_agent "${CURL[@]}" --http2 -o /dev/null -w '%{http_version} %{http_code}' --cacert "$state/cert.pem" --resolve allowed.test:8443:203.0.113.10 https://allowed.test:8443/)
 expect_eq "intercept: HTTP/2 over TLS (ALPN end to end, spliced) is served" "$out" "2 200"
+out=$(in_agent timeout 10 python3 "$ROOT/tests/e2e/wsecho.py" ask allowed.test 443 hello-wss "$state/cert.pem" 2>&1)
+expect_eq "intercept: a WebSocket on 443 (wss) is served, spliced" "$out" "hello-wss"
 out=$(in_agent timeout 10 python3 "$ROOT/tests/e2e/wsecho.py" ask allowed.test 9443 hello-wss "$state/cert.pem" 2>&1)
-expect_eq "intercept: a WebSocket over TLS (wss) is served, spliced" "$out" "hello-wss"
+expect_eq "intercept: ... and on another TLS port of the policy (9443)" "$out" "hello-wss"
 log=$(tail -n +$((n + 1)) "$state/squid/access.log")
 case "$log" in *ORIGINAL_DST/203.0.113.10*) pass "Squid's access log shows ORIGINAL_DST" ;; *) fail "Squid's access log shows ORIGINAL_DST" "$log" ;; esac
 out=$(in_agent python3 -c 'import urllib.request; print(urllib.request.urlopen("http://203.0.113.10/", timeout=8).status)' 2>&1)

@@ -8,11 +8,15 @@ every received line is appended to LOG, which the tests read to prove what did (
 usage: origin.py LOG [http:PORT | tls:PORT:CERT:KEY | raw:PORT | udp:PORT | rawip:PROTO]...
                  [--bind ADDR]...
 
-GET /big/N answers N bytes (a long download); udp ports and raw IP protocols (a capture of
+GET /big/N answers N bytes (a long download); a WebSocket upgrade (RFC 6455) gets the handshake
+and its first text frame echoed back; udp ports and raw IP protocols (a capture of
 ICMP, SCTP, GRE, ...) record what arrives.
 """
+import base64
+import hashlib
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -23,6 +27,32 @@ log_lock = threading.Lock()
 def record(log, line):
     with log_lock, open(log, "a") as f:
         f.write(f"{time.time():.3f} {line}\n")
+
+
+def websocket_echo(conn, head):
+    key = [l.split(b":", 1)[1].strip() for l in head.split(b"\r\n") if l.lower().startswith(b"sec-websocket-key:")]
+    if not key:
+        return False
+    accept = base64.b64encode(hashlib.sha1(key[0] + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    def exact(n):
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+    b1, b2 = exact(2)
+    n = b2 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", exact(2))[0]
+    mask = exact(4) if b2 & 0x80 else b"\0\0\0\0"
+    payload = bytes(c ^ mask[i % 4] for i, c in enumerate(exact(n)))
+    conn.sendall(bytes([0x81, len(payload)]) + payload if len(payload) < 126 else
+                 bytes([0x81, 126]) + struct.pack("!H", len(payload)) + payload)
+    return True
 
 
 def serve_conn(kind, port, conn, peer, log, ctx):
@@ -47,6 +77,9 @@ def serve_conn(kind, port, conn, peer, log, ctx):
         request = buf.split(b"\r\n", 1)[0].decode(errors="replace")
         record(log, f"{kind}:{port} request {peer[0]} {request}")
         parts = request.split(" ")
+        if b"upgrade: websocket" in buf.lower() and websocket_echo(conn, buf):
+            record(log, f"{kind}:{port} websocket {peer[0]}")
+            return
         if len(parts) > 1 and parts[1].startswith("/big/"):
             size = int(parts[1][5:])
             conn.settimeout(120)
