@@ -90,12 +90,22 @@ out=$(in_agent "${CURL[@]}" http://172.30.0.1:8080/ -o /dev/null -w '%{http_code
 expect_eq "intercept: a host gateway's port stays denied without host access" "$out" 000
 expect_eq "intercept: ... and Squid saw nothing of it" "$(access)" "$n"
 
+# The pitfall is real here: 203.0.113.53's reverse name is allowed.test, and Squid's own
+# dstdomain ACL lets a proxy-aware request to that bare IP through.
+expect_eq "203.0.113.53's reverse name (Squid's resolver) is allowed.test" \
+    "$(ip netns exec "$squidns" python3 -c 'import socket; print(socket.gethostbyaddr("203.0.113.53")[0])' 2>&1)" allowed.test
+expect_eq "... so the forward port's dstdomain admits the bare IP" \
+    "$(in_agent curl -s -m 8 -x http://172.30.0.10:3128 http://203.0.113.53/)" "origin 80"
 # Refused: names off the list, spoofed names, no SNI, plain HTTP on 443; the origin sees none.
 o=$(origin_requests)
 out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' --resolve denied.test:80:203.0.113.10 http://denied.test/)
 expect_eq "intercept: HTTP to a name off the list is refused (403)" "$out" 403
 in_agent "${CURL[@]}" -k --resolve denied.test:443:203.0.113.10 https://denied.test/ >/dev/null 2>&1
 expect_eq "intercept: TLS to a name off the list fails" "$?" 35
+out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' http://203.0.113.53/)
+expect_eq "intercept: HTTP with that bare IP as host is refused (403)" "$out" 403
+in_agent "${CURL[@]}" -k https://203.0.113.53/ >/dev/null 2>&1; rc=$?
+[[ $rc -ne 0 ]] && pass "intercept: TLS without SNI to that IP is refused" || fail "intercept: TLS without SNI to the rDNS-allowlisted IP"
 out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' -H 'Host: allowed.test' http://203.0.113.53/)
 [[ "$out" == 409 || "$out" == 403 ]] && pass "intercept: Host allowed.test sent to another address is refused ($out)" || fail "intercept: spoofed Host refused" "$out"
 in_agent "${CURL[@]}" -k --resolve allowed.test:443:203.0.113.53 https://allowed.test/ >/dev/null 2>&1; rc=$?
