@@ -29,10 +29,7 @@ po::options_description role_option() {
 
 std::optional<Role> read_role(const po::variables_map& vm) {
     if (!vm.count("role")) return std::nullopt;
-    const auto& v = vm["role"].as<std::string>();
-    if (v == "sandbox") return Role::sandbox;
-    if (v == "proxy") return Role::proxy;
-    throw input_error("--role", v, "expected sandbox or proxy");
+    return parse_role(vm["role"].as<std::string>());
 }
 
 Target read_target(const po::variables_map& vm) {

@@ -4,6 +4,7 @@
 
 #include "awf/base/error.hpp"
 #include "awf/base/file.hpp"
+#include "awf/kernel/netlink_attrs.hpp"
 #include "awf/policy/hosts_file.hpp"
 
 #include <algorithm>
@@ -28,17 +29,6 @@ std::vector<char> dump_request(uint16_t type, uint8_t family, uint32_t seq, size
     hdr[0] = family; // rtm_family and ifa_family are both the first byte
     buf.resize(nlh->nlmsg_len);
     return buf;
-}
-
-// libmnl's attribute-walking macro relies on C's implicit void* conversions; this is the same
-// walk with the casts C++ needs.
-template <typename F> void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& f) {
-    auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-    auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
-    while (mnl_attr_ok(a, static_cast<int>(tail - reinterpret_cast<const char*>(a)))) {
-        f(a);
-        a = mnl_attr_next(a);
-    }
 }
 
 std::optional<IpAddr> addr_from(const nlattr* a, uint8_t family) {

@@ -2,6 +2,7 @@
 
 #include "awf/kernel/policy_routing.hpp"
 
+#include "awf/kernel/netlink_attrs.hpp"
 #include "awf/plan/planner.hpp"
 
 #include <cstring>
@@ -13,15 +14,6 @@
 namespace awf {
 
 namespace {
-
-template <typename F> void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& f) {
-    auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-    auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
-    while (mnl_attr_ok(a, static_cast<int>(tail - reinterpret_cast<const char*>(a)))) {
-        f(a);
-        a = mnl_attr_next(a);
-    }
-}
 
 struct Message {
     std::vector<char> buf = std::vector<char>(MNL_SOCKET_BUFFER_SIZE);

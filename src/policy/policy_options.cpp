@@ -391,14 +391,7 @@ Policy policy_from_raw(const RawOptions& raw) {
         p.intercept_http_port = parse_number("--intercept-http-port", *v, 1, 65535);
     if (auto v = single(raw, "intercept-tls-port"))
         p.intercept_tls_port = parse_number("--intercept-tls-port", *v, 1, 65535);
-    if (auto v = single(raw, "role")) {
-        if (*v == "sandbox")
-            p.role = Role::sandbox;
-        else if (*v == "proxy")
-            p.role = Role::proxy;
-        else
-            throw input_error("--role", *v, "expected sandbox or proxy");
-    }
+    if (auto v = single(raw, "role")) p.role = parse_role(*v);
     check_intercept(p);
     if (auto v = single(raw, "table")) {
         bool ok = !v->empty() && v->size() <= 64 &&
@@ -425,6 +418,12 @@ RawOptions raw_from_config_flags(const po::variables_map& vm) {
 
 std::string policy_dir(const po::variables_map& vm) {
     return vm.count("policy-dir") ? vm["policy-dir"].as<std::string>() : default_policy_dir();
+}
+
+Role parse_role(const std::string& v) {
+    if (v == "sandbox") return Role::sandbox;
+    if (v == "proxy") return Role::proxy;
+    throw input_error("--role", v, "expected sandbox or proxy");
 }
 
 Policy read_policy(const po::variables_map& vm, const EnvLookup& env) {

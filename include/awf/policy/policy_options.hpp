@@ -35,6 +35,8 @@ RawOptions raw_from_env(const EnvLookup& env);
 void merge_lower_precedence(RawOptions& higher, const RawOptions& lower);
 
 Policy policy_from_raw(const RawOptions& raw);
+// "sandbox" or "proxy"; exit 2 naming --role otherwise.
+Role parse_role(const std::string& value);
 
 // What --config FILE or --policy NAME (under --policy-dir) hold; empty without either.
 RawOptions raw_from_config_flags(const po::variables_map& vm);
