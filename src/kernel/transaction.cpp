@@ -23,7 +23,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <netdb.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <thread>
 
 namespace awf {
 
@@ -90,6 +92,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Writers that collided once collide again if they retry in lockstep: wait a random fraction
+// of a window that doubles with each attempt (at most 15 ms over all five), never before the
+// first.
+void back_off(int attempt) {
+    uint32_t r = 0;
+    if (::getrandom(&r, sizeof r, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof r)) r = 0;
+    auto window = std::chrono::microseconds(500 << attempt);
+    std::this_thread::sleep_for(window * (r % 1024) / 1024);
 }
 
 ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
@@ -176,17 +188,24 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
     // batch; decide again on a fresh read, a bounded number of times.
     // A change during the read-back after our commit is decided again the same way.
     constexpr int kAttempts = 5;
-    bool committed = false;
     for (int attempt = 1;; ++attempt) {
+        bool committed = false;
         try {
             result.action =
                 apply_once(nf, planned, want, hooks, attempt, result.timings, committed, opts);
             break;
         } catch (const GenerationChanged& e) {
-            if (attempt < kAttempts) continue;
-            if (!committed) throw Error(ExitCode::kernel_refused, where, e.reason());
+            if (attempt < kAttempts) {
+                back_off(attempt);
+                continue;
+            }
+            // Only the last attempt decides: an earlier batch of ours that a later writer
+            // replaced is gone as surely as one the kernel refused.
+            if (!committed)
+                throw Error(ExitCode::kernel_refused, where,
+                            e.reason() + " (" + std::to_string(kAttempts) + " attempts)");
             throw Error(ExitCode::internal, where,
-                        e.reason() + "; a batch of this apply had landed: the table is unverified");
+                        e.reason() + "; this apply's batch had landed: the table is unverified");
         }
     }
     if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
@@ -255,6 +274,7 @@ bool remove_table(const std::string& table, const Target& target) {
             return true;
         } catch (const GenerationChanged&) {
             if (attempt == 5) throw;
+            back_off(attempt);
         }
     }
 }
