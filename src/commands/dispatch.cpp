@@ -85,13 +85,21 @@ int run_command(const std::string& command, const Args& args, const Context& ctx
 }
 
 int cli_main(int argc, char** argv, const ApplyHooks* hooks) {
+    Context ctx;
+    ctx.hooks = hooks;
+    ctx.env = [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    };
+    // A runtime execs its CNI plugins with no arguments and CNI_COMMAND set (the plugin type
+    // awf-net is a link to this binary in its CNI bin dir).
+    if (argc < 2 && ctx.env("CNI_COMMAND")) return cni_plugin(ctx);
     if (argc < 2) {
         std::cerr << usage();
         return static_cast<int>(ExitCode::invalid_input);
     }
     // -v / --verbose, anywhere before a run's "--", is awf-net's own.
     Args all(argv + 1, argv + argc);
-    Context ctx;
     Args words;
     bool passthrough = false;
     for (auto& a : all) {
@@ -107,11 +115,6 @@ int cli_main(int argc, char** argv, const ApplyHooks* hooks) {
     }
     std::string command = words.front();
     Args args(words.begin() + 1, words.end());
-    ctx.hooks = hooks;
-    ctx.env = [](const std::string& name) -> std::optional<std::string> {
-        const char* v = std::getenv(name.c_str());
-        return v ? std::optional<std::string>(v) : std::nullopt;
-    };
     try {
         return run_command(command, args, ctx);
     } catch (const Error& e) {

@@ -100,30 +100,14 @@ int cmd_dump(const std::vector<std::string>& args, const Context&) {
     if (printed_help(vm, desc)) return 0;
     Target target = read_target(vm);
     std::string table = table_name(vm);
-    Installed in = read_installed(target, table, vm["all"].as<bool>());
+    Inspection insp = inspect(target, table, read_role(vm), vm["all"].as<bool>());
+    const Installed& in = insp.installed;
+    std::optional<Verification>& v = insp.verification;
+    const std::optional<Steering>& steering = insp.steering;
     std::string where = target.empty() ? "own namespace" : target.describe();
-    std::optional<Verification> v;
-    if (in.awf_kernel) v = verify(*in.awf_kernel, load_host_key(false));
-    int rc = v && v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
-    if (auto role = read_role(vm);
-        role && v && v->inputs && v->inputs->proxy_role != (*role == Role::proxy)) {
-        v->differences.push_back(std::string("the table is the ") +
-                                 (v->inputs->proxy_role ? "proxy" : "sandbox") +
-                                 " side of intercept mode, not the " +
-                                 (*role == Role::proxy ? "proxy" : "sandbox") + " side");
-        rc = static_cast<int>(ExitCode::tampered);
-    }
+    int rc = insp.tampered() ? static_cast<int>(ExitCode::tampered) : 0;
     Drift drift;
     if (v && v->inputs && v->checked && !v->tampered()) drift = drift_of(target, *v->inputs);
-    // Intercept's policy routing is part of what apply installed: missing or pointing elsewhere,
-    // steered traffic is refused (fail closed) and dump says so as tampering.
-    std::optional<Steering> steering;
-    if (v && v->inputs && v->inputs->intercept && !v->inputs->proxy_role) {
-        steering = read_steering_in(target);
-        for (auto& d : steering_differences(*steering, v->inputs->squid))
-            v->differences.push_back(d);
-        rc = v->tampered() ? static_cast<int>(ExitCode::tampered) : 0;
-    }
 
     if (vm["json"].as<bool>()) {
         nlohmann::json j;

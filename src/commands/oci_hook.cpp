@@ -17,30 +17,12 @@ namespace awf::cli {
 
 namespace {
 
-std::string read_stdin_bounded(size_t max) {
-    std::string data;
-    char buf[8192];
-    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
-        data.append(buf, static_cast<size_t>(std::cin.gcount()));
-        if (data.size() > max) throw input_error("OCI state", "", "larger than 1 MiB");
-    }
-    return data;
-}
-
 std::string read_file_bounded(const std::string& path, const std::string& what) {
     std::ifstream in(path);
     if (!in) throw input_error(what, path, "cannot be read");
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-// Same inode: the container would share awf-net's own network namespace.
-bool same_namespace(const NamespaceHandle& ns, const std::string& own) {
-    struct stat sa {
-    }, sb{};
-    return ::fstat(ns.fd(), &sa) == 0 && ::stat(own.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
 }
 
 } // namespace
@@ -55,7 +37,7 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
     auto vm = parse(args, desc, "oci-hook");
     if (printed_help(vm, desc)) return 0;
 
-    OciState state = parse_oci_state(read_stdin_bounded(1 << 20));
+    OciState state = parse_oci_state(read_stdin_bounded(1 << 20, "OCI state"));
     const std::string who =
         "container " + (state.id.empty() ? "pid " + std::to_string(state.pid) : state.id);
     std::string proc = "/proc/" + std::to_string(state.pid);
@@ -86,7 +68,7 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
     NamespaceHandle ns = NamespaceHandle::open(target);
     // Without its own network namespace the container is in the runtime's (the host's): the
     // hook must never firewall that.
-    if (same_namespace(ns, "/proc/self/ns/net"))
+    if (ns.is_own())
         throw Error(ExitCode::target, who,
                     "shares awf-net's own network namespace; refusing to firewall the host");
 

@@ -9,6 +9,18 @@
 
 namespace awf::cli {
 
+std::string read_stdin_bounded(size_t max, const std::string& what) {
+    std::string data;
+    char buf[8192];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+        data.append(buf, static_cast<size_t>(std::cin.gcount()));
+        if (data.size() > max)
+            throw Error(ExitCode::invalid_input, what,
+                        "larger than " + std::to_string(max >> 10) + " KiB");
+    }
+    return data;
+}
+
 po::options_description target_options() {
     po::options_description d("Target");
     d.add_options()("netns", po::value<std::string>()->value_name("NAME|PATH"),

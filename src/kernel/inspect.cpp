@@ -2,6 +2,7 @@
 
 #include "awf/kernel/inspect.hpp"
 
+#include "awf/base/host_key.hpp"
 #include "awf/kernel/facts.hpp"
 #include "awf/kernel/netlink_socket.hpp"
 #include "awf/nft/decode.hpp"
@@ -68,6 +69,31 @@ Installed read_installed(const Target& target, const std::string& table, bool al
     NamespaceHandle ns = NamespaceHandle::open(target);
     NamespaceScope in(ns);
     return read_here(table, all);
+}
+
+Inspection inspect(const Target& target, const std::string& table, std::optional<Role> role,
+                   bool all) {
+    Inspection out;
+    out.installed = read_installed(target, table, all);
+    if (!out.installed.awf_kernel) return out;
+    Verification& v =
+        out.verification.emplace(verify(*out.installed.awf_kernel, load_host_key(false)));
+    if (!v.inputs) return out;
+    if (role && v.inputs->proxy_role != (*role == Role::proxy)) {
+        v.differences.push_back(std::string("the table is the ") +
+                                (v.inputs->proxy_role ? "proxy" : "sandbox") +
+                                " side of intercept mode, not the " +
+                                (*role == Role::proxy ? "proxy" : "sandbox") + " side");
+        v.checked = true;
+    }
+    // Missing or pointing elsewhere, steered traffic is refused (fail closed): still not what
+    // apply installed.
+    if (v.inputs->intercept && !v.inputs->proxy_role) {
+        out.steering = read_steering_in(target);
+        for (auto& d : steering_differences(*out.steering, v.inputs->squid))
+            v.differences.push_back(d);
+    }
+    return out;
 }
 
 } // namespace awf

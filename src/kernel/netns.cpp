@@ -100,6 +100,14 @@ NamespaceHandle NamespaceHandle::current() {
     return h;
 }
 
+bool NamespaceHandle::is_own() const {
+    NamespaceHandle own = current();
+    struct stat a {
+    }, b{};
+    return ::fstat(fd(), &a) == 0 && ::fstat(own.fd(), &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 NamespaceScope::NamespaceScope(const NamespaceHandle& target)
     : previous_(NamespaceHandle::current()) {
     if (::setns(target.fd(), CLONE_NEWNET) != 0)

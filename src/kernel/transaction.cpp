@@ -64,7 +64,7 @@ size_t count_rules(const kernel::Table& t) {
 
 } // namespace
 
-ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
+ResolvedPolicy resolve_for(const Policy& policy, const Target& target, const KnownFacts& known) {
     Facts facts;
     if (!target.empty()) {
         NamespaceHandle ns = NamespaceHandle::open(target);
@@ -76,6 +76,12 @@ ResolvedPolicy resolve_for(const Policy& policy, const Target& target) {
     } else if (policy.host_access && policy.host_gateways.empty()) {
         throw Error(ExitCode::target, "--dry-run",
                     "this policy discovers host gateways: give --netns or --pid");
+    }
+    if (known.default_gateway_v4) facts.default_gateway_v4 = known.default_gateway_v4;
+    if (!known.subnets_v4.empty()) {
+        std::erase_if(facts.local_subnets, [](const Cidr& c) { return c.addr.is_v4(); });
+        facts.local_subnets.insert(facts.local_subnets.end(), known.subnets_v4.begin(),
+                                   known.subnets_v4.end());
     }
     if (!IpAddr::parse(policy.squid_host) && !facts.squid_resolved)
         facts.squid_resolved = resolve_in_own_namespace(policy.squid_host);

@@ -33,6 +33,10 @@ int cmd_run(const Args& args, const Context& ctx);
 int cmd_oci_hook(const Args& args, const Context& ctx);
 int cmd_squid_conf(const Args& args, const Context& ctx);
 
+// The chained CNI plugin (CNI_COMMAND in the environment, no arguments): answers in CNI's JSON
+// on standard output and exits 0 or 1 as the CNI spec wants.
+int cni_plugin(const Context& ctx);
+
 int run_command(const std::string& command, const Args& args, const Context& ctx);
 std::string usage();
 

@@ -20,6 +20,8 @@ Target read_target(const po::variables_map& vm);
 // The --table option of delete and dump, validated like the policy's --table.
 std::string table_name(const po::variables_map& vm);
 
+// Standard input, at most `max` bytes (a runtime's JSON); more is exit 2 naming `what`.
+std::string read_stdin_bounded(size_t max, const std::string& what);
 // --help: prints the command's options; the caller then returns 0.
 bool printed_help(const po::variables_map& vm, const po::options_description& desc);
 

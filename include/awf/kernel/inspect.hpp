@@ -2,9 +2,11 @@
 #pragma once
 
 #include "awf/kernel/netns.hpp"
+#include "awf/kernel/policy_routing.hpp"
 #include "awf/nft/kernel_model.hpp"
 #include "awf/plan/explain.hpp"
 #include "awf/plan/model.hpp"
+#include "awf/plan/verify.hpp"
 
 #include <optional>
 #include <string>
@@ -24,5 +26,17 @@ ExplainContext read_explain_context(const Target& target);
 
 // Reads the target (awf-net's own namespace when `target` is empty).
 Installed read_installed(const Target& target, const std::string& table, bool all);
+
+// What `dump` and the CNI plugin's CHECK decide on: the table as read, whether it is what its
+// recorded policy plans (and the side of intercept mode `role` expects, when given), and an
+// intercepting sandbox's policy routing, whose absence is tampering too.
+struct Inspection {
+    Installed installed;
+    std::optional<Verification> verification; // whenever there is a table
+    std::optional<Steering> steering;         // an intercepting sandbox table only
+    bool tampered() const { return verification && verification->tampered(); }
+};
+Inspection inspect(const Target& target, const std::string& table, std::optional<Role> role,
+                   bool all);
 
 } // namespace awf

@@ -40,6 +40,9 @@ public:
 
     int fd() const { return fd_.get(); }
     const std::string& describe() const { return describe_; }
+    // The network namespace awf-net itself runs in (the host's, for a hook or a CNI plugin):
+    // never one to firewall on a container's behalf.
+    bool is_own() const;
 
 private:
     Fd fd_;

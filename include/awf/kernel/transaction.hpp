@@ -12,8 +12,16 @@
 
 namespace awf {
 
+// Facts a caller was told by whoever set the namespace up (a CNI prevResult): they replace
+// what discovery reads for the same thing.
+struct KnownFacts {
+    std::optional<IpAddr> default_gateway_v4;
+    std::vector<Cidr> subnets_v4; // empty: discovery's IPv4 subnets stand
+};
+
 // Facts of the target (entering it when it needs discovery) and the resolved policy.
-ResolvedPolicy resolve_for(const Policy& policy, const Target& target);
+ResolvedPolicy resolve_for(const Policy& policy, const Target& target,
+                           const KnownFacts& known = {});
 
 class NetlinkSocket;
 
