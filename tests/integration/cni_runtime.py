@@ -4,16 +4,19 @@ run the real bridge and host-local plugins chained with awf-net through it, with
 container engine.
 
 cni_runtime.py CONFLIST ADD|CHECK|DEL|STATUS|GC|VERSION CONTAINER_ID NETNS [--ifname IF]
-    [--args K=V;...] [--annotation K=V]... [--cache DIR] [--plugin TYPE]
+    [--args K=V;...] [--annotation K=V]... [--cache DIR] [--plugin TYPE] [--trace DIR]
 Plugins are looked up in CNI_PATH. ADD caches its result in --cache; CHECK and DEL hand it to
 the chain as prevResult. Prints the final result (or the failing plugin's error) and exits 1 on
-any plugin's failure.
+any plugin's failure. --trace keeps each plugin's input and output as DIR/N-TYPE-COMMAND.{in,out}.
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
+
+
+TRACE = {"dir": None, "n": 0}
 
 
 def run_plugin(ptype, command, conf, env_extra, timeout=30):
@@ -30,6 +33,13 @@ def run_plugin(ptype, command, conf, env_extra, timeout=30):
                        capture_output=True, timeout=timeout)
     sys.stderr.write(p.stderr.decode(errors="replace"))
     out = p.stdout.decode(errors="replace").strip()
+    if TRACE["dir"]:
+        TRACE["n"] += 1
+        base = os.path.join(TRACE["dir"], f"{TRACE['n']}-{ptype}-{command}")
+        with open(base + ".in", "w") as f:
+            json.dump(conf, f)
+        with open(base + ".out", "w") as f:
+            f.write(out)
     return p.returncode, out
 
 
@@ -44,7 +54,9 @@ def main():
     ap.add_argument("--annotation", action="append", default=[])
     ap.add_argument("--cache", default="/tmp")
     ap.add_argument("--plugin", default=None, help="VERSION/STATUS: only this plugin type")
+    ap.add_argument("--trace", default=None)
     a = ap.parse_args()
+    TRACE["dir"] = a.trace
 
     with open(a.conflist) as f:
         conflist = json.load(f)
