@@ -114,6 +114,48 @@ out=$(pod run --rm "${run_opts[@]}" --cap-add NET_RAW --annotation io.github.awf
     localhost/awf-busybox:test echo started 2>&1); rc=$?
 [[ $rc -ne 0 && "$out" != *started* ]] && pass "podman: a container keeping CAP_NET_RAW does not start" || \
     fail "podman: a container keeping CAP_NET_RAW does not start" "$out"
+# podman's CNI backend with a network whose conflist chains awf-net (the plugin type awf-net in
+# a CNI bin dir of the test's, through containers.conf): a container on that network gets the
+# network's policy before its process starts; CNI_ARGS AWF_POLICY picks another named policy.
+mkdir -p "$work/cnibin"
+for plugin in bridge host-local portmap firewall tuning loopback; do ln -s "/usr/lib/cni/$plugin" "$work/cnibin/$plugin"; done
+ln -s "$AWF" "$work/cnibin/awf-net"
+printf '[network]\ncni_plugin_dirs = ["%s"]\n' "$work/cnibin" > "$work/containers.conf"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+net = {"cniVersion": "0.4.0", "name": "awfnet", "plugins": [
+    {"type": "bridge", "bridge": "cni-awf0", "isGateway": True, "ipMasq": False,
+     "ipam": {"type": "host-local", "dataDir": work + "/ipam", "routes": [{"dst": "0.0.0.0/0"}],
+              "ranges": [[{"subnet": "10.89.0.0/24", "gateway": "10.89.0.1"}]]}},
+    {"type": "awf-net", "policy": "cnidefault", "policyDir": work + "/policies"}]}
+json.dump(net, open(work + "/cni/awfnet.conflist", "w"), indent=1)
+PY
+printf 'dns-servers = 10.89.0.1\n' > "$work/policies/cnidefault.conf"
+printf 'dns-servers = 10.89.0.1\nenable-host-access = true\nallow-host-ports = 9999\n' > "$work/policies/cniopen.conf"
+cnipod() { CONTAINERS_CONF="$work/containers.conf" pod "$@"; }
+cniprobe='nc -w 2 10.89.0.1 9999 </dev/null; echo probe=$?'
+out=$(cnipod run --rm "${run_opts[@]}" --network awfnet localhost/awf-busybox:test sh -c "$cniprobe" 2>&1)
+case "$out" in *"probe=1"*) pass "podman CNI: a container on the awf-net network is policed from its first instruction" ;;
+    *) fail "podman CNI: a container on the awf-net network is policed" "$out" ;; esac
+cid=$(cnipod run -d "${run_opts[@]}" --network awfnet localhost/awf-busybox:test sleep 60 2>&1)
+pid=$(cnipod inspect --format '{{.State.Pid}}' "$cid" 2>/dev/null)
+out=$("$AWF" dump --pid "$pid" 2>&1); rc=$?
+case "$rc $out" in "0 "*"resolvers 10.89.0.1"*"inbound 10.89.0.0/24"*"# verified"*) pass "podman CNI: dump --pid verifies the network's policy, inbound from prevResult's subnet" ;;
+    *) fail "podman CNI: dump --pid verifies the network's policy" "$rc $(echo "$out" | head -8)" ;; esac
+cnipod rm -f "$cid" >/dev/null 2>&1
+# The listener is reached when the named policy allows its port (proof that the probe's target
+# answers, and that CNI_ARGS chose the policy).
+out=$(CNI_ARGS="AWF_POLICY=cniopen" cnipod run --rm "${run_opts[@]}" --network awfnet localhost/awf-busybox:test sh -c "$cniprobe" 2>&1)
+case "$out" in *"probe=0"*) pass "podman CNI: CNI_ARGS AWF_POLICY=cniopen selects the policy that allows the port" ;;
+    *) fail "podman CNI: CNI_ARGS AWF_POLICY selects the policy" "$out" ;; esac
+out=$(CNI_ARGS="AWF_POLICY=../secret" cnipod run --rm "${run_opts[@]}" --network awfnet localhost/awf-busybox:test echo started 2>&1); rc=$?
+[[ $rc -ne 0 && $out != *started* && $out == *"not a policy name"* ]] && pass "podman CNI: AWF_POLICY=../secret keeps the container from starting" || \
+    fail "podman CNI: AWF_POLICY=../secret keeps the container from starting" "$out"
+out=$(CNI_ARGS="AWF_POLICY=missing" cnipod run --rm "${run_opts[@]}" --network awfnet localhost/awf-busybox:test echo started 2>&1); rc=$?
+[[ $rc -ne 0 && $out != *started* ]] && pass "podman CNI: an unknown policy name keeps the container from starting" || \
+    fail "podman CNI: an unknown policy name keeps the container from starting" "$out"
+
 expect_eq "podman's bridge lives in the test's namespace, not the machine's" "$(ip -o link show cni-podman0 2>/dev/null | wc -l)" 0
 [[ -d "$work/ipam" && ! -e /var/lib/cni/networks/podman ]] && pass "CNI's address allocations stay in the test's directory" || \
     fail "CNI's address allocations stay in the test's directory"
