@@ -40,6 +40,8 @@ constexpr CommandEntry kCommands[] = {
     {"oci-hook", "[POLICY] [--allow-caps]", "createRuntime hook: OCI state on stdin", cmd_oci_hook},
     {"squid-conf", "[POLICY] --intercept --tls-cert FILE --allow-domains-file LIST",
      "the Squid lines intercept mode needs", cmd_squid_conf},
+    {"cni-install", "[--conf-dir DIR] [--policy NAME] [--uninstall]",
+     "chain the CNI plugin into the node's network", cmd_cni_install},
     {"version", "", "print the version", cmd_version},
 };
 
@@ -55,13 +57,15 @@ std::string usage() {
     std::string s = "usage: awf-net [-v] COMMAND [OPTIONS]\n\ncommands:\n";
     for (const auto& c : kCommands) {
         std::string line = std::string("  ") + c.name;
-        line.resize(11, ' ');
+        line.resize(14, ' ');
         line += c.synopsis;
-        if (line.size() < 64) line.resize(64, ' ');
+        if (line.size() < 67) line.resize(67, ' ');
         s += line + " " + c.summary + "\n";
     }
     s += "  help [COMMAND]\n\nTARGET is --netns NAME|PATH or --pid PID. `awf-net help COMMAND` "
-         "lists every option.\n";
+         "lists every option.\nWith no arguments and CNI_COMMAND set, awf-net is the CNI plugin of "
+         "type "
+         "awf-net.\n";
     return s;
 }
 

@@ -221,6 +221,8 @@ CniRequest parse_cni_request(const EnvLookup& env, std::string_view stdin_text) 
         throw CniError(CniCode::incompatible_version, "cniVersion",
                        "\"" + printable(r.cni_version) + "\": awf-net speaks " + supported_list());
     if (r.command == CniCommand::version) return r;
+    if (r.command == CniCommand::check && r.cni_version.rfind("0.3.", 0) == 0)
+        throw CniError(CniCode::incompatible_version, "cniVersion", "CHECK is a CNI 0.4.0 command");
     if ((r.command == CniCommand::status || r.command == CniCommand::gc) &&
         r.cni_version != "1.1.0")
         throw CniError(CniCode::incompatible_version, "cniVersion",

@@ -156,6 +156,13 @@ expect_eq "spec 0.4.0: CHECK succeeds" "$(cni "$old" CHECK c5 "$p-c5" >/dev/null
 cni "$old" DEL c5 "$p-c5" >/dev/null 2>&1
 expect_eq "spec 0.4.0: DEL removes the table" "$(has_table "$p-c5")" no
 
+# Spec 0.3.1 (flannel's and calico's stock conflists): ADD and DEL.
+v031=$(conflist 0.3.1 v031 "$entry")
+out=$(cni "$v031" ADD c7 "$p-c5" 2>/dev/null); rc=$?
+[[ $rc -eq 0 && $(has_table "$p-c5") == yes ]] && pass "spec 0.3.1: ADD installs the policy" || fail "spec 0.3.1: ADD installs the policy" "$out"
+cni "$v031" DEL c7 "$p-c5" >/dev/null 2>&1
+expect_eq "spec 0.3.1: DEL removes it" "$(has_table "$p-c5")" no
+
 # The plugin never firewalls the namespace it runs in (the node's).
 out=$(cni "$awfnet" ADD c6 "$node" 2>&1); rc=$?
 [[ $rc -ne 0 && $out == *"refusing to firewall the host"* && $(has_table "$node") == no ]] && \
@@ -163,8 +170,8 @@ out=$(cni "$awfnet" ADD c6 "$node" 2>&1); rc=$?
 
 # VERSION, STATUS and GC (1.1.0: awf-net alone, the Debian plugins predate it).
 out=$(cni "$awfnet" VERSION x "" --plugin awf-net 2>/dev/null)
-expect_eq "VERSION lists 0.4.0, 1.0.0, 1.1.0" "$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["supportedVersions"])')" \
-    "['0.4.0', '1.0.0', '1.1.0']"
+expect_eq "VERSION lists 0.3.0 to 1.1.0" "$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["supportedVersions"])')" \
+    "['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']"
 new=$(conflist 1.1.0 new "$entry")
 expect_eq "STATUS: ready" "$(cni "$new" STATUS x "" --plugin awf-net >/dev/null 2>&1; echo $?)" 0
 mv "$work/policies/default.conf" "$work/policies/default.off"
@@ -174,6 +181,43 @@ read -r code msg < <(echo "$out" | cni_error)
 mv "$work/policies/default.off" "$work/policies/default.conf"
 out=$(cni "$new" GC x "" --plugin awf-net 2>/dev/null); rc=$?
 [[ $rc -eq 0 && -z $out ]] && pass "GC: nothing outside the namespaces to collect, no output" || fail "GC succeeds silently" "$rc $out"
+
+# cni-install on a node's configuration directory: into the first configuration, idempotent,
+# taken out again; and the merged file works with the real plugins.
+confdir=$work/net.d
+mkdir -p "$confdir"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); del c["plugins"][1]; json.dump(c, open(sys.argv[2],"w"), indent=2)' "$awfnet" "$confdir/10-awfnode.conflist"
+cp "$ROOT/tests/data/cni/87-podman-bridge.conflist" "$confdir/"
+before=$(cat "$confdir/87-podman-bridge.conflist")
+out=$("$AWF" cni-install --conf-dir "$confdir" --policy agent --policy-dir "$work/policies"); rc=$?
+expect_eq "cni-install merges into the first configuration" "$rc $out" "0 cni-install: awf-net merged into $confdir/10-awfnode.conflist (policy agent)"
+expect_eq "and leaves the others alone" "$(cat "$confdir/87-podman-bridge.conflist")" "$before"
+sum=$(sha256sum < "$confdir/10-awfnode.conflist")
+out=$("$AWF" cni-install --conf-dir "$confdir" --policy agent --policy-dir "$work/policies")
+[[ $out == *"already in"* && $(sha256sum < "$confdir/10-awfnode.conflist") == "$sum" ]] && pass "cni-install again: already there, file untouched" || \
+    fail "cni-install is idempotent" "$out"
+make_ns "$p-c8"
+out=$(cni "$confdir/10-awfnode.conflist" ADD c8 "$p-c8" 2>&1); rc=$?
+case "$rc $("$AWF" dump --netns "/run/netns/$p-c8" 2>&1)" in "0 "*"inbound none"*"# verified"*) pass "the merged conflist runs with the real plugins: ADD installs the installed policy" ;;
+    *) fail "the merged conflist runs with the real plugins" "$rc $out" ;; esac
+cni "$confdir/10-awfnode.conflist" DEL c8 "$p-c8" >/dev/null 2>&1
+out=$("$AWF" cni-install --conf-dir "$confdir" --uninstall); rc=$?
+expect_eq "cni-install --uninstall removes the entry" "$rc $(grep -c awf-net "$confdir/10-awfnode.conflist")" "0 0"
+out=$("$AWF" cni-install --conf-dir "$confdir" --uninstall)
+[[ $out == *"not in"* ]] && pass "--uninstall again: nothing to remove" || fail "--uninstall again: nothing to remove" "$out"
+# A single-plugin .conf becomes a conflist of the same place in the order.
+rm -f "$confdir"/*; cp "$ROOT/tests/data/cni/10-bridge.conf" "$confdir/"
+out=$("$AWF" cni-install --conf-dir "$confdir")
+[[ -f $confdir/10-bridge.conflist && ! -e $confdir/10-bridge.conf && $out == *"merged into $confdir/10-bridge.conflist"* ]] && \
+    pass "a .conf is turned into 10-bridge.conflist with awf-net chained" || fail "a .conf is turned into a conflist" "$out $(ls "$confdir")"
+rm -f "$confdir"/*
+out=$("$AWF" cni-install --conf-dir "$confdir" 2>&1); rc=$?
+[[ $rc -eq 3 && $out == *"holds no CNI configuration"* ]] && pass "no configuration yet: exit 3 (retry once the network plugin wrote it)" || \
+    fail "no configuration yet: exit 3" "$rc $out"
+printf 'SECRET-LINE {\n' > "$confdir/00-broken.conflist"
+out=$("$AWF" cni-install --conf-dir "$confdir" 2>&1); rc=$?
+[[ $rc -eq 2 && $out == *"not JSON"* && $out != *SECRET* ]] && pass "a broken first configuration: exit 2, unchanged, not quoted" || \
+    fail "a broken first configuration: exit 2" "$rc $out"
 
 expect_eq "no bridge in the machine's namespace" "$(ip -o link show awfbr0 2>/dev/null | wc -l)" 0
 expect_eq "host-local kept its allocations in the test's directory" "$(ls /var/lib/cni/networks/awfnet 2>/dev/null | wc -l)" 0

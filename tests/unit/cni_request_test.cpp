@@ -109,7 +109,7 @@ TEST(CniRequest, TheAddResultIsPrevResultInTheRequestedVersion) {
 TEST(CniRequest, VersionProbeAndErrorShape) {
     json v = json::parse(cni_version_result(R"({"cniVersion":"1.0.0"})"));
     EXPECT_EQ(v["cniVersion"], "1.0.0");
-    EXPECT_EQ(v["supportedVersions"], json({"0.4.0", "1.0.0", "1.1.0"}));
+    EXPECT_EQ(v["supportedVersions"], json({"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}));
     EXPECT_EQ(json::parse(cni_version_result("garbage"))["cniVersion"], "1.1.0");
     json e = json::parse(cni_error_json("1.0.0", 102, "msg", "details"));
     EXPECT_EQ(
@@ -188,7 +188,11 @@ TEST(CniRequest, TheRetiredPathAnnotationIsRefusedUnread) {
 
 TEST(CniRequest, BadRequestsGetTheSpecsCodes) {
     Env env = add_env();
-    EXPECT_EQ(refusal(env, R"({"cniVersion":"0.3.1"})").first, 1);
+    EXPECT_EQ(refusal(env, R"({"cniVersion":"0.2.0"})").first, 1);
+    Env check = env;
+    check["CNI_COMMAND"] = "CHECK";
+    EXPECT_EQ(refusal(check, R"({"cniVersion":"0.3.1"})").first, 1);
+    EXPECT_NO_THROW(parse_cni_request(lookup(env), R"({"cniVersion":"0.3.1"})"));
     EXPECT_EQ(refusal(env, R"({"cniVersion":"2.0.0"})").first, 1);
     EXPECT_EQ(refusal(env, R"({"name":"n"})").first, 6);
     EXPECT_EQ(refusal(env, "not json at all").first, 6);

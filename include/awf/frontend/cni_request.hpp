@@ -1,5 +1,6 @@
 // The CNI side of awf-net: a runtime execs the plugin type `awf-net` with CNI_* in its
-// environment and the network configuration on standard input (CNI spec 0.4.0 to 1.1.0).
+// environment and the network configuration on standard input (CNI spec 0.3.0 to 1.1.0; 0.3.x
+// because flannel's and calico's stock conflists still say 0.3.1, and it has no CHECK).
 // Pure parsing; a bad request is a CniError carrying the spec's well-known code.
 #pragma once
 
@@ -14,7 +15,7 @@
 
 namespace awf {
 
-inline constexpr const char* kCniVersions[] = {"0.4.0", "1.0.0", "1.1.0"};
+inline constexpr const char* kCniVersions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"};
 // The runtimeConfig capability through which containerd and CRI-O hand over pod annotations.
 inline constexpr const char* kPodAnnotationsCapability = "io.kubernetes.cri.pod-annotations";
 // podman's way: `--network NAME:...` cannot set annotations for CNI, CNI_ARGS it can.

@@ -1,0 +1,148 @@
+#include "awf/base/platform.hpp"
+
+#include "awf/commands/command.hpp"
+#include "awf/commands/options.hpp"
+
+#include "awf/base/error.hpp"
+#include "awf/base/fd.hpp"
+#include "awf/base/file.hpp"
+#include "awf/frontend/cni_conflist.hpp"
+#include "awf/policy/policy_name.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace awf::cli {
+
+namespace {
+
+std::vector<std::string> regular_files(const std::string& dir) {
+    struct Closer {
+        void operator()(DIR* d) const { ::closedir(d); }
+    };
+    std::unique_ptr<DIR, Closer> d(::opendir(dir.c_str()));
+    if (!d)
+        throw Error(ExitCode::target, "--conf-dir " + dir,
+                    std::string("cannot be read: ") + std::strerror(errno));
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d.get())) {
+        struct stat st {};
+        if (::fstatat(::dirfd(d.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode))
+            names.emplace_back(e->d_name);
+    }
+    return names;
+}
+
+// A runtime reading the directory at any moment sees the old file or the new one, whole.
+void replace_file(const std::string& path, const std::string& text, mode_t mode) {
+    std::string tmp = path + ".awf-net.tmp";
+    ::unlink(tmp.c_str());
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+    if (!fd) throw Error(ExitCode::internal, tmp, std::strerror(errno));
+    bool ok = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+              ::fchmod(fd.get(), mode) == 0 && ::fsync(fd.get()) == 0;
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw Error(ExitCode::internal, path, std::strerror(err));
+    }
+}
+
+std::vector<std::string> split_names(const std::string& list, const std::string& flag) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t end = list.find(',', start);
+        if (end == std::string::npos) end = list.size();
+        std::string name = list.substr(start, end - start);
+        if (!is_policy_name(name)) throw input_error(flag, name, "not a policy name");
+        out.push_back(name);
+        start = end + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+int cmd_cni_install(const Args& args, const Context&) {
+    po::options_description desc("awf-net cni-install [--conf-dir DIR] [--policy NAME] "
+                                 "[--allowed-policies LIST] [--uninstall] [--dry-run]");
+    desc.add_options()("conf-dir", po::value<std::string>()->value_name("DIR"),
+                       "the node's CNI configuration directory (default /etc/cni/net.d)")(
+        "policy", po::value<std::string>()->value_name("NAME"),
+        "the network's policy (default: default)")(
+        "allowed-policies", po::value<std::string>()->value_name("LIST"),
+        "policies a pod may pick by annotation or CNI_ARGS (default: any)")(
+        "policy-dir", po::value<std::string>()->value_name("DIR"),
+        ("where the plugin finds named policies on the node (default " + default_policy_dir() + ")")
+            .c_str())("uninstall", po::bool_switch(), "take awf-net's entry out again")(
+        "dry-run", po::bool_switch(), "print the new configuration, change nothing")("help,h",
+                                                                                     "this help");
+    auto vm = parse(args, desc, "cni-install");
+    if (printed_help(vm, desc)) return 0;
+
+    std::string dir = vm.count("conf-dir") ? vm["conf-dir"].as<std::string>() : "/etc/cni/net.d";
+    CniEntry entry;
+    if (vm.count("policy")) {
+        entry.policy = vm["policy"].as<std::string>();
+        if (!is_policy_name(entry.policy))
+            throw input_error("--policy", entry.policy, "not a policy name");
+    }
+    if (vm.count("allowed-policies"))
+        entry.allowed_policies =
+            split_names(vm["allowed-policies"].as<std::string>(), "--allowed-policies");
+    if (vm.count("policy-dir")) {
+        entry.policy_dir = vm["policy-dir"].as<std::string>();
+        if (entry.policy_dir.empty() || entry.policy_dir[0] != '/')
+            throw input_error("--policy-dir", entry.policy_dir, "not an absolute path");
+    }
+    bool uninstall = vm["uninstall"].as<bool>();
+
+    // No configuration yet: the node's network plugin has not written it (retry later).
+    auto primary = primary_cni_config(regular_files(dir));
+    if (!primary)
+        throw Error(ExitCode::target, "--conf-dir " + dir,
+                    "holds no CNI configuration (.conf, .conflist, .json) yet");
+    std::string path = dir + "/" + *primary;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw Error(ExitCode::target, path, std::strerror(errno));
+    auto text =
+        read_regular_file(FileRef{{}, path}, 1 << 20, ExitCode::invalid_input, "CNI configuration");
+    if (!text) throw Error(ExitCode::target, path, "vanished");
+    ConflistChange c =
+        uninstall ? remove_awf_entry(*text, path) : merge_awf_entry(*text, path, entry);
+
+    if (vm["dry-run"].as<bool>()) {
+        std::cout << c.text;
+        return 0;
+    }
+    static constexpr const char* said[] = {"merged into", "updated in", "already in",
+                                           "removed from", "not in"};
+    std::string target = path;
+    bool changed =
+        c.action != ConflistChange::Action::unchanged && c.action != ConflistChange::Action::absent;
+    if (changed) {
+        // A .conf holding a chain must be named .conflist; the name sorts in the same place.
+        if (c.from_conf) {
+            target = path.substr(0, path.rfind('.')) + ".conflist";
+            struct stat other {};
+            if (target != path && ::lstat(target.c_str(), &other) == 0)
+                throw Error(ExitCode::invalid_input, path,
+                            "would become " + target + ", which exists; not changed");
+        }
+        replace_file(target, c.text, st.st_mode & 0777);
+        if (target != path) ::unlink(path.c_str());
+    }
+    std::cout << "cni-install: awf-net " << said[static_cast<int>(c.action)] << " " << target;
+    if (!uninstall) std::cout << " (policy " << entry.policy << ")";
+    std::cout << "\n";
+    return 0;
+}
+
+} // namespace awf::cli
