@@ -115,7 +115,9 @@ TEST(CniRequest, VersionProbeAndErrorShape) {
     EXPECT_EQ(
         e, json({{"cniVersion", "1.0.0"}, {"code", 102}, {"msg", "msg"}, {"details", "details"}}));
     // Bytes that are not UTF-8 (a pod's annotation) still give JSON.
-    EXPECT_NO_THROW(json::parse(cni_error_json("", 102, "\xff\xfe", "x")));
+    json parsed;
+    EXPECT_NO_THROW(parsed = json::parse(cni_error_json("", 102, "\xff\xfe", "x")));
+    EXPECT_EQ(parsed["code"], 102);
     EXPECT_EQ(cni_version_of(R"({"cniVersion":"0.4.0","x":1})"), "0.4.0");
     EXPECT_EQ(cni_version_of("{"), "");
 }
