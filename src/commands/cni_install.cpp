@@ -21,7 +21,9 @@ namespace awf::cli {
 
 namespace {
 
-std::vector<std::string> regular_files(const std::string& dir) {
+// Regular files and links: runtimes read configurations through links too, so a link can be
+// the primary configuration (and is then refused, never followed, below).
+std::vector<std::string> config_candidates(const std::string& dir) {
     struct Closer {
         void operator()(DIR* d) const { ::closedir(d); }
     };
@@ -33,7 +35,7 @@ std::vector<std::string> regular_files(const std::string& dir) {
     while (dirent* e = ::readdir(d.get())) {
         struct stat st {};
         if (::fstatat(::dirfd(d.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(st.st_mode))
+            (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
             names.emplace_back(e->d_name);
     }
     return names;
@@ -105,13 +107,17 @@ int cmd_cni_install(const Args& args, const Context&) {
     bool uninstall = vm["uninstall"].as<bool>();
 
     // No configuration yet: the node's network plugin has not written it (retry later).
-    auto primary = primary_cni_config(regular_files(dir));
+    auto primary = primary_cni_config(config_candidates(dir));
     if (!primary)
         throw Error(ExitCode::target, "--conf-dir " + dir,
                     "holds no CNI configuration (.conf, .conflist, .json) yet");
     std::string path = dir + "/" + *primary;
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw Error(ExitCode::target, path, std::strerror(errno));
+    if (::lstat(path.c_str(), &st) != 0) throw Error(ExitCode::target, path, std::strerror(errno));
+    // Writing through it would change whatever file it names, wherever that is.
+    if (S_ISLNK(st.st_mode))
+        throw Error(ExitCode::invalid_input, path,
+                    "is a symbolic link; merge awf-net into the file it names by hand");
     auto text =
         read_regular_file(FileRef{{}, path}, 1 << 20, ExitCode::invalid_input, "CNI configuration");
     if (!text) throw Error(ExitCode::target, path, "vanished");

@@ -211,6 +211,14 @@ out=$("$AWF" cni-install --conf-dir "$confdir")
 [[ -f $confdir/10-bridge.conflist && ! -e $confdir/10-bridge.conf && $out == *"merged into $confdir/10-bridge.conflist"* ]] && \
     pass "a .conf is turned into 10-bridge.conflist with awf-net chained" || fail "a .conf is turned into a conflist" "$out $(ls "$confdir")"
 rm -f "$confdir"/*
+cp "$ROOT/tests/data/cni/10-flannel.conflist" "$work/elsewhere.conflist"
+ln -s "$work/elsewhere.conflist" "$confdir/05-linked.conflist"
+cp "$ROOT/tests/data/cni/87-podman-bridge.conflist" "$confdir/"
+out=$("$AWF" cni-install --conf-dir "$confdir" 2>&1); rc=$?
+[[ $rc -eq 2 && $out == *"05-linked.conflist: is a symbolic link"* && $(grep -c awf-net "$work/elsewhere.conflist" "$confdir/87-podman-bridge.conflist" | grep -c ':0$') == 2 ]] && \
+    pass "a link as the first configuration is refused, not followed, and no later file is taken instead" || \
+    fail "a link as the first configuration is refused" "$rc $out"
+rm -f "$confdir"/*
 out=$("$AWF" cni-install --conf-dir "$confdir" 2>&1); rc=$?
 [[ $rc -eq 3 && $out == *"holds no CNI configuration"* ]] && pass "no configuration yet: exit 3 (retry once the network plugin wrote it)" || \
     fail "no configuration yet: exit 3" "$rc $out"
