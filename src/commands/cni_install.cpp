@@ -56,17 +56,12 @@ void replace_file(const std::string& path, const std::string& text, mode_t mode)
     }
 }
 
-std::vector<std::string> split_names(const std::string& list, const std::string& flag) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= list.size()) {
-        size_t end = list.find(',', start);
-        if (end == std::string::npos) end = list.size();
-        std::string name = list.substr(start, end - start);
+std::vector<std::string> policy_names(const std::string& list, const std::string& flag) {
+    std::vector<std::string> out = split_list(list);
+    // An empty list would read as "any policy": the opposite of what was meant.
+    if (out.empty()) throw input_error(flag, list, "no policy names");
+    for (const auto& name : out)
         if (!is_policy_name(name)) throw input_error(flag, name, "not a policy name");
-        out.push_back(name);
-        start = end + 1;
-    }
     return out;
 }
 
@@ -98,7 +93,7 @@ int cmd_cni_install(const Args& args, const Context&) {
     }
     if (vm.count("allowed-policies"))
         entry.allowed_policies =
-            split_names(vm["allowed-policies"].as<std::string>(), "--allowed-policies");
+            policy_names(vm["allowed-policies"].as<std::string>(), "--allowed-policies");
     if (vm.count("policy-dir")) {
         entry.policy_dir = vm["policy-dir"].as<std::string>();
         if (entry.policy_dir.empty() || entry.policy_dir[0] != '/')

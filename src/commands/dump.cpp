@@ -4,7 +4,6 @@
 #include "awf/commands/options.hpp"
 
 #include "awf/base/error.hpp"
-#include "awf/base/host_key.hpp"
 #include "awf/base/text.hpp"
 #include "awf/kernel/facts.hpp"
 #include "awf/kernel/inspect.hpp"

@@ -7,6 +7,7 @@
 #include "awf/policy/policy_name.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace awf {

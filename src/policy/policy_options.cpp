@@ -84,19 +84,6 @@ PortSet parse_ports(const std::string& field, const std::string& text) {
     return PortSet(parse_port_list(text, field));
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        auto b = item.find_first_not_of(" \t");
-        if (b == std::string::npos) continue;
-        auto e = item.find_last_not_of(" \t");
-        out.push_back(item.substr(b, e - b + 1));
-    }
-    return out;
-}
-
 // ADDR[:SPECS]; an IPv4 address, so the first ':' separates the ports.
 ProxyEndpoint parse_proxy(const std::string& field, const std::string& text,
                           PortSet default_ports) {
@@ -130,6 +117,19 @@ void check_intercept(const Policy& p) {
 }
 
 } // namespace
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto b = item.find_first_not_of(" \t");
+        if (b == std::string::npos) continue;
+        auto e = item.find_last_not_of(" \t");
+        out.push_back(item.substr(b, e - b + 1));
+    }
+    return out;
+}
 
 po::options_description policy_options_description() {
     po::options_description d("Policy");

@@ -192,6 +192,9 @@ before=$(cat "$confdir/87-podman-bridge.conflist")
 out=$("$AWF" cni-install --conf-dir "$confdir" --policy agent --policy-dir "$work/policies"); rc=$?
 expect_eq "cni-install merges into the first configuration" "$rc $out" "0 cni-install: awf-net merged into $confdir/10-awfnode.conflist (policy agent)"
 expect_eq "and leaves the others alone" "$(cat "$confdir/87-podman-bridge.conflist")" "$before"
+out=$("$AWF" cni-install --conf-dir "$confdir" --allowed-policies "" 2>&1); rc=$?
+[[ $rc -eq 2 && $out == *"no policy names"* ]] && pass "--allowed-policies '' is refused (it would read as any policy)" || \
+    fail "--allowed-policies '' is refused" "$rc $out"
 sum=$(sha256sum < "$confdir/10-awfnode.conflist")
 out=$("$AWF" cni-install --conf-dir "$confdir" --policy agent --policy-dir "$work/policies")
 [[ $out == *"already in"* && $(sha256sum < "$confdir/10-awfnode.conflist") == "$sum" ]] && pass "cni-install again: already there, file untouched" || \

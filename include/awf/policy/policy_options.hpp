@@ -24,6 +24,8 @@ po::options_description policy_options_description();
 // Raw values by option name (without dashes), each as given; repeatable options keep order.
 using RawOptions = std::map<std::string, std::vector<std::string>>;
 
+// "a, b,,c" -> {"a", "b", "c"}: the comma-separated lists of flags and config files.
+std::vector<std::string> split_list(const std::string& text);
 RawOptions raw_from_variables(const po::variables_map& vm);
 RawOptions raw_from_config_file(const std::string& path);
 // The same from the file's text; `where` names it in errors. No error shows a line of the text,
