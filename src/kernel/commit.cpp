@@ -91,9 +91,13 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
     sock.set_buffers(batch.bytes().size() * 2 + (1 << 20));
     sock.send(batch.bytes().data(), batch.bytes().size());
 
+    sock.seq_used_until(batch.end_seq());
     std::set<uint32_t> pending;
     for (const auto& o : batch.objects())
         pending.insert(o.seq);
+    auto ours = [&](uint32_t seq) {
+        return seq - batch.begin_seq() < batch.end_seq() - batch.begin_seq();
+    };
     std::vector<Refusal> refused;
     // Every message asked for an ack, so the kernel answers each one, refused or not. After a
     // refusal it may stop answering (the batch is aborted): wait briefly, then stop.
@@ -108,7 +112,10 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
         int len = static_cast<int>(buf->size());
         for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf->data()); mnl_nlmsg_ok(nlh, len);
              nlh = mnl_nlmsg_next(nlh, &len)) {
-            if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+            // Answers to earlier requests still queued are not about this batch.
+            if (nlh->nlmsg_type != NLMSG_ERROR || !ours(nlh->nlmsg_seq) ||
+                nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
+                continue;
             auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
             pending.erase(nlh->nlmsg_seq);
             if (err->error == 0) continue;
@@ -118,6 +125,8 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
             read_ext_ack(nlh, r);
             refused.push_back(r);
         }
+        // A stale generation is refused at the batch's first message and nothing else answers.
+        if (!refused.empty() && refused.front().error == ERESTART) break;
     }
     if (refused.empty()) return;
     const Refusal& first = refused.front();

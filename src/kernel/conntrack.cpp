@@ -18,7 +18,7 @@ void flush_conntrack(NetlinkSocket& nf) {
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    uint32_t seq = initial_sequence();
+    uint32_t seq = nf.next_seq();
     nlh->nlmsg_seq = seq;
     auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
     nfg->nfgen_family = AF_UNSPEC; // both IPv4 and IPv6 entries

@@ -42,7 +42,7 @@ std::optional<IpAddr> addr_from(const nlattr* a, uint8_t family) {
 } // namespace
 
 std::optional<IpAddr> default_gateway_v4(NetlinkSocket& route) {
-    uint32_t seq = initial_sequence();
+    uint32_t seq = route.next_seq();
     auto req = dump_request(RTM_GETROUTE, AF_INET, seq, sizeof(rtmsg));
     std::optional<IpAddr> gw;
     route.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
@@ -61,7 +61,7 @@ std::optional<IpAddr> default_gateway_v4(NetlinkSocket& route) {
 }
 
 std::vector<InterfaceAddress> interface_addresses(NetlinkSocket& route) {
-    uint32_t seq = initial_sequence();
+    uint32_t seq = route.next_seq();
     auto req = dump_request(RTM_GETADDR, AF_UNSPEC, seq, sizeof(ifaddrmsg));
     std::vector<InterfaceAddress> out;
     route.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {

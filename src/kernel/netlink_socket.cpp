@@ -18,7 +18,8 @@ void NetlinkSocket::Closer::operator()(mnl_socket* s) const {
     mnl_socket_close(s);
 }
 
-NetlinkSocket::NetlinkSocket(int bus) : sock_(mnl_socket_open2(bus, SOCK_CLOEXEC)) {
+NetlinkSocket::NetlinkSocket(int bus)
+    : sock_(mnl_socket_open2(bus, SOCK_CLOEXEC)), seq_(initial_sequence()) {
     if (!sock_) throw Error(ExitCode::internal, "netlink socket", std::strerror(errno));
     if (mnl_socket_bind(sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
         throw Error(ExitCode::internal, "netlink bind", std::strerror(errno));
@@ -53,50 +54,69 @@ std::optional<std::string_view> NetlinkSocket::receive(int timeout_ms) {
 void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
                          const std::function<void(const nlmsghdr*)>& cb) {
     send(request, len);
-    // Exceptions must not unwind through libmnl's C frames: park them and rethrow here.
-    struct Ctx {
-        const std::function<void(const nlmsghdr*)>* cb;
-        std::exception_ptr error;
-    } ctx{&cb, nullptr};
-    auto trampoline = [](const nlmsghdr* nlh, void* data) -> int {
-        auto* c = static_cast<Ctx*>(data);
-        try {
-            (*c->cb)(nlh);
-        } catch (...) {
-            c->error = std::current_exception();
-            return MNL_CB_ERROR;
-        }
-        return MNL_CB_OK;
-    };
     if (rx_.empty()) rx_.resize(1 << 17);
-    std::vector<char>& buf = rx_;
-    for (;;) {
-        ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+    // Read to the end of the answer whatever happens on the way: a failed callback or an
+    // interrupted dump leaves nothing queued for the next request to trip over.
+    bool interrupted = false;
+    int error = 0;
+    std::exception_ptr failure;
+    for (bool done = false; !done;) {
+        ssize_t n = mnl_socket_recvfrom(sock_.get(), rx_.data(), rx_.size());
         if (n < 0) throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
-        int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid_, trampoline, &ctx);
-        if (ctx.error) std::rethrow_exception(ctx.error);
-        if (r < 0) {
-            // ENOENT: the object (table, set) is not there; callers treat that as empty.
-            if (errno == ENOENT) return;
-            // libmnl reports NLM_F_DUMP_INTR as EINTR: the ruleset changed mid-dump.
-            if (errno == EINTR)
-                throw GenerationChanged(ExitCode::internal, "netlink dump",
-                                        "the ruleset changed during the dump");
-            throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
+        int left = static_cast<int>(n);
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.data()); mnl_nlmsg_ok(nlh, left);
+             nlh = mnl_nlmsg_next(nlh, &left)) {
+            if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid != portid_ && nlh->nlmsg_pid != 0))
+                continue; // the rest of an earlier, abandoned answer
+            // The kernel flags a dump whose objects changed while it was being written.
+            if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+            if (nlh->nlmsg_type == NLMSG_DONE) {
+                // A dump that failed part-way says so here (negative errno), never silently.
+                int status = 0;
+                if (mnl_nlmsg_get_payload_len(nlh) >= sizeof status)
+                    std::memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof status);
+                if (status < 0) error = -status;
+                done = true;
+                break;
+            }
+            if (nlh->nlmsg_type == NLMSG_ERROR) {
+                if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
+                    error = EBADMSG;
+                else
+                    error = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error;
+                done = true;
+                break;
+            }
+            if (nlh->nlmsg_type < NLMSG_MIN_TYPE || interrupted || failure) continue;
+            try {
+                cb(nlh);
+            } catch (...) {
+                failure = std::current_exception();
+            }
         }
-        if (r == MNL_CB_STOP) return;
     }
+    if (failure) std::rethrow_exception(failure);
+    if (interrupted)
+        throw GenerationChanged(ExitCode::internal, "netlink dump",
+                                "the ruleset changed during the dump");
+    // ENOENT: the object (table, set) is not there; callers treat that as empty.
+    if (error != 0 && error != ENOENT)
+        throw Error(ExitCode::internal, "netlink dump", std::strerror(error));
 }
 
 int NetlinkSocket::request(const nlmsghdr* nlh, int timeout_ms) {
     send(nlh, nlh->nlmsg_len);
-    auto rx = receive(timeout_ms);
-    if (!rx) throw Error(ExitCode::internal, "netlink", "no answer from the kernel");
-    int len = static_cast<int>(rx->size());
-    for (auto* m = reinterpret_cast<const nlmsghdr*>(rx->data()); mnl_nlmsg_ok(m, len);
-         m = mnl_nlmsg_next(m, &len))
-        if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == nlh->nlmsg_seq)
-            return -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+    // Bounded by the number of answers, not by time alone: stale ones are skipped.
+    for (int answers = 0; answers < 64; ++answers) {
+        auto rx = receive(timeout_ms);
+        if (!rx) throw Error(ExitCode::internal, "netlink", "no answer from the kernel");
+        int len = static_cast<int>(rx->size());
+        for (auto* m = reinterpret_cast<const nlmsghdr*>(rx->data()); mnl_nlmsg_ok(m, len);
+             m = mnl_nlmsg_next(m, &len))
+            if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == nlh->nlmsg_seq &&
+                m->nlmsg_len >= mnl_nlmsg_size(sizeof(nlmsgerr)))
+                return -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+    }
     throw Error(ExitCode::internal, "netlink", "no acknowledgement from the kernel");
 }
 

@@ -60,8 +60,8 @@ std::string endpoint(const IpAddr& a, std::optional<uint16_t> port) {
 } // namespace
 
 std::string LogEvent::text() const {
-    std::string s = iso_time(time) + " " + printable(prefix) + proto_name(proto) + " " + src.str() + " -> " +
-                    endpoint(dst, dport);
+    std::string s = iso_time(time) + " " + printable(prefix) + proto_name(proto) + " " + src.str() +
+                    " -> " + endpoint(dst, dport);
     if (uid) s += " uid " + std::to_string(*uid);
     return s;
 }
@@ -113,7 +113,7 @@ void NflogListener::configure(uint8_t command, bool with_mode) {
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    nlh->nlmsg_seq = initial_sequence();
+    nlh->nlmsg_seq = sock_.next_seq();
     auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
     nfg->nfgen_family = AF_UNSPEC;
     nfg->version = NFNETLINK_V0;

@@ -79,7 +79,7 @@ void expect_ok(int err, const char* what, std::initializer_list<int> tolerated) 
 
 Steering read_steering(NetlinkSocket& route) {
     Steering s;
-    uint32_t seq = initial_sequence();
+    uint32_t seq = route.next_seq();
     {
         Message m(RTM_GETRULE, NLM_F_DUMP, seq);
         auto* frh =
@@ -105,7 +105,7 @@ Steering read_steering(NetlinkSocket& route) {
                 s.rule = true;
         });
     }
-    ++seq;
+    seq = route.next_seq();
     Message m(RTM_GETROUTE, NLM_F_DUMP, seq);
     auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(m.nlh, sizeof(rtmsg)));
     rtm->rtm_family = AF_INET;
@@ -135,7 +135,7 @@ Steering read_steering_in(const Target& target) {
 }
 
 int onlink_interface(NetlinkSocket& route, const IpAddr& squid) {
-    uint32_t seq = initial_sequence();
+    uint32_t seq = route.next_seq();
     Message m(RTM_GETROUTE, NLM_F_DUMP, seq);
     auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(m.nlh, sizeof(rtmsg)));
     rtm->rtm_family = AF_INET;
@@ -178,26 +178,25 @@ int onlink_interface(NetlinkSocket& route, const IpAddr& squid) {
 
 void set_steering(NetlinkSocket& route, const Steering& want) {
     Steering have = read_steering(route);
-    uint32_t seq = initial_sequence() + 16;
     // The route first, then the rule: a rule without its route would send marked packets to
     // an empty table (unreachable), never around the policy, but is still a broken state.
     if (want.via && (have.via != want.via || have.oif != want.oif)) {
-        Message m(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, seq++);
+        Message m(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, route.next_seq());
         route_message(m, &want);
         expect_ok(route.request(m.nlh), "policy routing: route table", {});
     }
     if (want.rule && !have.rule) {
-        Message m(RTM_NEWRULE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq++);
+        Message m(RTM_NEWRULE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, route.next_seq());
         rule_message(m);
         expect_ok(route.request(m.nlh), "policy routing: ip rule", {EEXIST});
     }
     if (!want.rule && have.rule) {
-        Message m(RTM_DELRULE, NLM_F_ACK, seq++);
+        Message m(RTM_DELRULE, NLM_F_ACK, route.next_seq());
         rule_message(m);
         expect_ok(route.request(m.nlh), "policy routing: ip rule", {ENOENT});
     }
     if (!want.via && have.via) {
-        Message m(RTM_DELROUTE, NLM_F_ACK, seq++);
+        Message m(RTM_DELROUTE, NLM_F_ACK, route.next_seq());
         route_message(m, nullptr);
         expect_ok(route.request(m.nlh), "policy routing: route table", {ESRCH, ENOENT});
     }

@@ -15,6 +15,7 @@
 #include "awf/nft/lower.hpp"
 #include "awf/plan/planner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -96,17 +97,18 @@ namespace {
 // One attempt of the transaction; throws GenerationChanged when someone else changed the
 // ruleset between our read and our commit.
 using Clock = std::chrono::steady_clock;
+constexpr int kReadBackTries = 3;
 double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
 // Writers that collided once collide again if they retry in lockstep: wait a random fraction
-// of a window that doubles with each attempt (at most 15 ms over all five), never before the
-// first.
+// of a window that doubles with each attempt up to 16 ms (at most ~80 ms over all eight), never
+// before the first.
 void back_off(int attempt) {
     uint32_t r = 0;
     if (::getrandom(&r, sizeof r, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof r)) r = 0;
-    auto window = std::chrono::microseconds(500 << attempt);
+    auto window = std::chrono::microseconds(500 << std::min(attempt, 5));
     std::this_thread::sleep_for(window * (r % 1024) / 1024);
 }
 
@@ -122,7 +124,7 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
                     "already holds another policy (a namespace shared with another container?); "
                     "not replaced");
     auto t0 = Clock::now();
-    Batch batch = encode_replace(want, initial_sequence(), generation, previous.has_value());
+    Batch batch = encode_replace(want, nf.next_seq(), generation, previous.has_value());
     timings.plan_ms += ms_since(t0);
     t0 = Clock::now();
     commit(nf, batch);
@@ -130,22 +132,44 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
     timings.commit_ms = ms_since(t0);
     t0 = Clock::now();
 
-    // The read-back and the restore are decided on the state right after our commit: a
-    // concurrent writer makes the read-back inconclusive (decide again) and the restore refused.
-    // Each commit moves the generation by exactly one (the kernel skips 0): anything else means
-    // another writer committed right after us, and what we would read back is theirs.
+    // The read-back is taken from a consistent snapshot (the generation the same before and
+    // after it). What it finds decides: our table, verified, is success even if something else in
+    // the ruleset changed meanwhile; a difference with nothing committed after us is a failed
+    // commit (restore); a difference after another writer's commit is theirs to answer for, and
+    // this apply decides again (a restore now would overwrite them).
+    // Each commit moves the generation by exactly one (the kernel skips 0).
     uint32_t after_commit = generation + 1 == 0 ? 1 : generation + 1;
-    if (read_generation(nf) != after_commit)
-        throw GenerationChanged(ExitCode::kernel_refused, "read-back",
-                                "the ruleset changed right after awf-net's commit");
     hooks.after_commit(nf, attempt);
+    std::optional<kernel::Table> installed;
+    uint32_t seen = 0;
+    for (int read = 1;; ++read) {
+        seen = read_generation(nf);
+        try {
+            installed = read_table(nf, want.name);
+            if (read_generation(nf) == seen) break;
+        } catch (const GenerationChanged&) {
+        }
+        if (read == kReadBackTries)
+            throw GenerationChanged(ExitCode::internal, "read-back",
+                                    "the ruleset kept changing while awf-net read its table back");
+    }
+    std::vector<std::string> diffs = installed
+                                         ? kernel::compare(want, *installed)
+                                         : std::vector<std::string>{"table missing after commit"};
+    // The decoder's view too: what it reads back must lift to exactly the planned model.
+    if (installed && diffs.empty() && lift(*installed) != planned)
+        diffs.push_back("the decoded table does not lift back to the planned model");
+    if (!diffs.empty() && seen != after_commit)
+        throw GenerationChanged(ExitCode::kernel_refused, "read-back",
+                                "a concurrent writer changed table inet " + want.name +
+                                    " right after awf-net's commit");
     auto restore = [&](const std::string& step, const std::string& why) {
         hooks.before_restore(nf);
         try {
             if (previous)
-                commit(nf, encode_replace(*previous, initial_sequence(), after_commit));
+                commit(nf, encode_replace(*previous, nf.next_seq(), after_commit));
             else
-                commit(nf, encode_delete(want.name, initial_sequence(), after_commit));
+                commit(nf, encode_delete(want.name, nf.next_seq(), after_commit));
         } catch (const Error& e) {
             // Never delete what we committed instead: no table at all would be no policy.
             throw Error(
@@ -156,16 +180,6 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
         }
         throw Error(ExitCode::restored, step, why + "; previous state restored");
     };
-    std::optional<kernel::Table> installed = read_table(nf, want.name);
-    if (read_generation(nf) != after_commit)
-        throw GenerationChanged(ExitCode::kernel_refused, "read-back",
-                                "the ruleset changed while awf-net read its table back");
-    std::vector<std::string> diffs = installed
-                                         ? kernel::compare(want, *installed)
-                                         : std::vector<std::string>{"table missing after commit"};
-    // The decoder's view too: what it reads back must lift to exactly the planned model.
-    if (installed && diffs.empty() && lift(*installed) != planned)
-        diffs.push_back("the decoded table does not lift back to the planned model");
     hooks.read_back(diffs);
     timings.verify_ms = ms_since(t0);
     if (!diffs.empty()) restore("read-back of table inet " + want.name, diffs.front());
@@ -193,7 +207,7 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
     // A concurrent writer (another awf-net, an operator's nft) makes the kernel refuse our
     // batch; decide again on a fresh read, a bounded number of times.
     // A change during the read-back after our commit is decided again the same way.
-    constexpr int kAttempts = 5;
+    constexpr int kAttempts = 8;
     for (int attempt = 1;; ++attempt) {
         bool committed = false;
         try {
@@ -206,8 +220,10 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
                 continue;
             }
             // Only the last attempt decides: an earlier batch of ours that a later writer
-            // replaced is gone as surely as one the kernel refused.
-            if (!committed)
+            // replaced is gone as surely as one the kernel refused, and so is the last one when
+            // the read-back found the writer's table in its place. Only a read-back that never
+            // got a consistent view leaves our own table unverified.
+            if (!committed || e.code() == ExitCode::kernel_refused)
                 throw Error(ExitCode::kernel_refused, where,
                             e.reason() + " (" + std::to_string(kAttempts) + " attempts)");
             throw Error(ExitCode::internal, where,
@@ -275,11 +291,11 @@ bool remove_table(const std::string& table, const Target& target) {
             return false;
         }
         try {
-            commit(nf, encode_delete(table, initial_sequence(), generation));
+            commit(nf, encode_delete(table, nf.next_seq(), generation));
             unsteer();
             return true;
         } catch (const GenerationChanged&) {
-            if (attempt == 5) throw;
+            if (attempt == 8) throw;
             back_off(attempt);
         }
     }

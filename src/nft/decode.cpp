@@ -213,7 +213,7 @@ std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& 
 }
 
 uint32_t read_generation(NetlinkSocket& sock) {
-    uint32_t seq = initial_sequence();
+    uint32_t seq = sock.next_seq();
     auto req = request(NFT_MSG_GETGEN, NLM_F_ACK, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
     std::optional<uint32_t> gen;
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
@@ -229,7 +229,7 @@ uint32_t read_generation(NetlinkSocket& sock) {
 
 std::vector<TableId> list_tables(NetlinkSocket& sock) {
     std::vector<TableId> out;
-    uint32_t seq = initial_sequence();
+    uint32_t seq = sock.next_seq();
     auto req = request(NFT_MSG_GETTABLE, NLM_F_DUMP, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         TablePtr t(nftnl_table_alloc());
@@ -242,7 +242,7 @@ std::vector<TableId> list_tables(NetlinkSocket& sock) {
 
 std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name,
                                         uint32_t family) {
-    uint32_t seq = initial_sequence();
+    uint32_t seq = sock.next_seq();
     std::optional<kernel::Table> table;
 
     TablePtr sel(nftnl_table_alloc());
@@ -254,7 +254,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     });
     if (!table) return std::nullopt;
 
-    ++seq;
+    seq = sock.next_seq();
     ChainPtr csel(nftnl_chain_alloc());
     nftnl_chain_set_str(csel.get(), NFTNL_CHAIN_TABLE, name.c_str());
     req = request(NFT_MSG_GETCHAIN, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
@@ -263,7 +263,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
         if (auto c = decode_chain(nlh, name)) table->chains.push_back(std::move(*c));
     });
 
-    ++seq;
+    seq = sock.next_seq();
     SetPtr ssel(nftnl_set_alloc());
     nftnl_set_set_str(ssel.get(), NFTNL_SET_TABLE, name.c_str());
     req = request(NFT_MSG_GETSET, NLM_F_DUMP, seq, static_cast<uint16_t>(family),
@@ -275,7 +275,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
     std::erase_if(table->sets, [](const kernel::Set& s) { return s.flags & NFT_SET_ANONYMOUS; });
 
     for (auto& set : table->sets) {
-        ++seq;
+        seq = sock.next_seq();
         SetPtr esel(nftnl_set_alloc());
         nftnl_set_set_str(esel.get(), NFTNL_SET_TABLE, name.c_str());
         nftnl_set_set_str(esel.get(), NFTNL_SET_NAME, set.name.c_str());
@@ -285,7 +285,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
                   [&](const nlmsghdr* nlh) { decode_elements(nlh, set.elems); });
     }
 
-    ++seq;
+    seq = sock.next_seq();
     RulePtr rsel(nftnl_rule_alloc());
     nftnl_rule_set_str(rsel.get(), NFTNL_RULE_TABLE, name.c_str());
     req = request(NFT_MSG_GETRULE, NLM_F_DUMP, seq, static_cast<uint16_t>(family),

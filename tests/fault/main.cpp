@@ -8,6 +8,9 @@
 //   AWF_FAULT=concurrent-readback:N  an element added to table awf between the commit and the
 //                              read-back
 //   AWF_FAULT=concurrent-restore     the same just before a restore
+//   AWF_FAULT=abandoned-dump   a dump of the ruleset requested on awf-net's socket right after
+//                              the commit and never read: its answers are queued ahead of the
+//                              read-back's (as after a dump cut short by an error)
 // Several faults: comma-separated.
 #include "awf/base/platform.hpp"
 
@@ -19,11 +22,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -34,13 +40,14 @@ public:
     int concurrent_changes = 0;
     int concurrent_readback = 0;
     bool concurrent_restore = false;
+    bool abandoned_dump = false;
 
     static void another_writer(awf::NetlinkSocket& nf) {
         awf::kernel::Table other;
         other.name = "awf_test_concurrent";
         other.family = NFPROTO_INET;
-        awf::commit(nf, awf::encode_replace(other, awf::initial_sequence()));
-        awf::commit(nf, awf::encode_delete(other.name, awf::initial_sequence()));
+        awf::commit(nf, awf::encode_replace(other, nf.next_seq()));
+        awf::commit(nf, awf::encode_delete(other.name, nf.next_seq()));
     }
 
     void planned(awf::kernel::Table& t) const override {
@@ -62,7 +69,13 @@ public:
 
     // Changes awf-net's own table, as an operator's nft would: a read-back that saw this
     // would take it for a failed commit.
-    void after_commit(awf::NetlinkSocket&, int attempt) const override {
+    void after_commit(awf::NetlinkSocket& nf, int attempt) const override {
+        if (abandoned_dump && attempt == 1) {
+            std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+            nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET,
+                                                  NLM_F_DUMP, nf.next_seq());
+            nf.send(nlh, nlh->nlmsg_len);
+        }
         if (attempt <= concurrent_readback &&
             std::system("nft add element inet awf web_ports '{ 1 }'") != 0)
             throw std::runtime_error("awf-net-faults: nft add element failed");
@@ -94,6 +107,8 @@ int main(int argc, char** argv) {
             hooks.invalid_object = true;
         else if (f == "fail-readback")
             hooks.fail_readback = true;
+        else if (f == "abandoned-dump")
+            hooks.abandoned_dump = true;
         else if (f == "concurrent-restore")
             hooks.concurrent_restore = true;
         else if (int n = count("concurrent"))

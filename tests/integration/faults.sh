@@ -63,7 +63,7 @@ for round in $(seq 1 50); do
     "$AWF" dump --netns "$ns" >/dev/null 2>&1 || { bad=$((bad + 1)); echo "  round $round: not verified" >&2; }
 done
 expect_eq "8 concurrent writers x 50: documented exits, one of their policies, verified" "$bad" 0
-echo "  ($refused of 400 applies gave up after five refused attempts: exit 4)"
+echo "  ($refused of 400 applies gave up after eight refused attempts: exit 4)"
 
 # A policy of 100,000 entries (every odd port, 67,584 resolvers): a batch of megabytes, far past
 # the socket's default buffer, still one transaction.

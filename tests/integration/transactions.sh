@@ -50,7 +50,7 @@ out=$(AWF_FAULT=concurrent:1 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1);
 expect_eq "a concurrent change is retried, then applies" "$rc $(comment)" "0 $(digest "${P2[@]}")"
 "$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
 before=$(ruleset_text "$ns")
-out=$(AWF_FAULT=concurrent:5 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
+out=$(AWF_FAULT=concurrent:8 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "endless concurrent changes: exit 4" "$rc" 4
 case "$out" in *"the ruleset changed while awf-net was deciding"*) pass "and it says why" ;; *) fail "and it says why" "$out" ;; esac
 expect_eq "and the ruleset is unchanged" "$(ruleset_text "$ns")" "$before"
@@ -61,6 +61,19 @@ expect_eq "and the ruleset is unchanged" "$(ruleset_text "$ns")" "$before"
 out=$(AWF_FAULT=concurrent-readback:1 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "a change during the read-back is decided again, not restored" "$rc $(comment)" "0 $(digest "${P2[@]}")"
 expect_exit "and the table verifies" 0 "$AWF" dump --netns "$ns"
+
+# The same change after every commit, past the last attempt: each batch landed and was replaced
+# at once by the other writer's change, so this apply's policy is not in place: exit 4, not 1.
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+out=$(AWF_FAULT=concurrent-readback:8 "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
+expect_eq "a commit replaced at once by another writer, every attempt: exit 4" "$rc" 4
+case "$out" in *"a concurrent writer changed table inet awf right after awf-net's commit (8 attempts)"*) pass "and it says why" ;; *) fail "and it says why" "$out" ;; esac
+
+# Answers to an abandoned request still queued on the socket (a dump cut short) are skipped by
+# sequence number, not taken for the read-back's answers nor reported as a protocol error.
+"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
+out=$(AWF_FAULT=abandoned-dump "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
+expect_eq "stale answers queued before the read-back are skipped" "$rc $(comment)" "0 $(digest "${P2[@]}")"
 
 # A failed read-back whose restore is refused (another writer changed the ruleset just before):
 # not "unchanged" (4) nor "restored" (5) but 1, saying so; the new table stays (deleting it would

@@ -30,8 +30,19 @@ public:
     uint32_t portid() const { return portid_; }
     mnl_socket* get() const { return sock_.get(); }
 
+    // Sequence numbers: every request and every batch message takes one no earlier request on
+    // this socket used, so a late answer to an abandoned request (a dump cut short by an error,
+    // the acks of a refused batch) is recognised by its number and skipped, never taken for the
+    // answer to the next one.
+    uint32_t next_seq() { return seq_++; }
+    // A batch built from next_seq() used the numbers up to `end` (exclusive).
+    void seq_used_until(uint32_t end) {
+        if (static_cast<int32_t>(end - seq_) > 0) seq_ = end;
+    }
+
     void send(const void* data, size_t len);
-    // Runs `cb` on every message of a dump answering `seq`, until its NLMSG_DONE.
+    // Runs `cb` on every message answering `seq` (a dump, or a reply and its ack) until the
+    // answer ends. The whole answer is read even when it fails, so nothing of it is left queued.
     void dump(const void* request, size_t len, uint32_t seq,
               const std::function<void(const nlmsghdr*)>& cb);
     // Receives whatever is queued into the socket's own buffer, waiting up to `timeout_ms` for
@@ -50,10 +61,11 @@ private:
     };
     std::unique_ptr<mnl_socket, Closer> sock_;
     uint32_t portid_ = 0;
+    uint32_t seq_;
     std::vector<char> rx_; // receive buffer, allocated once per socket
 };
 
-// A sequence number seed unique enough per process run (nft uses time(NULL)).
+// The first sequence number of a socket: unique enough per process run (nft uses time(NULL)).
 uint32_t initial_sequence();
 
 } // namespace awf

@@ -35,6 +35,7 @@ public:
     const std::vector<Object>& objects() const { return objects_; }
     const Object* find(uint32_t seq) const;
     uint32_t begin_seq() const { return begin_seq_; }
+    uint32_t end_seq() const { return next_seq_; } // one past the batch end message's
 
 private:
     char* scratch(size_t bound); // one message is built here, then copied out at its size
