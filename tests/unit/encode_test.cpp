@@ -121,3 +121,85 @@ TEST(Decode, ARuleWithANamelessExpressionIsRefusedNotCrashed) {
     ASSERT_EQ(rule->exprs.size(), 1u);
     EXPECT_EQ(rule->exprs[0].name, "counter");
 }
+
+#include "awf/nft/decode.hpp"
+#include "awf/nft/lower.hpp"
+#include "awf/plan/planner.hpp"
+#include "test_support.hpp"
+
+#include <algorithm>
+
+namespace {
+
+uint16_t type_of(const std::vector<char>& m) {
+    return reinterpret_cast<const nlmsghdr*>(m.data())->nlmsg_type & 0xff;
+}
+
+// The messages of a batch, one buffer each, without the batch's framing.
+std::vector<std::vector<char>> messages_of(const Batch& b) {
+    std::vector<std::vector<char>> out;
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(b.bytes().data());
+    int left = static_cast<int>(b.bytes().size());
+    for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+        if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN || nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+            continue;
+        const char* p = reinterpret_cast<const char*>(nlh);
+        out.emplace_back(p, p + nlh->nlmsg_len);
+    }
+    return out;
+}
+
+// What the kernel echoes for a committed table: its objects, and each element in a message of
+// its own (a request's element list numbers its entries, which libnftnl's parser refuses).
+std::vector<std::vector<char>> echo_of(const kernel::Table& t, uint32_t seq) {
+    auto out = messages_of(encode_replace(t, seq, std::nullopt, false, true));
+    std::erase_if(out, [](const auto& m) { return type_of(m) == NFT_MSG_NEWSETELEM; });
+    for (const auto& s : t.sets)
+        for (const auto& e : s.elems) {
+            kernel::Table one{t.name, t.family, 0, {}, 0, {}, {s}, {}};
+            one.sets.front().elems = {e};
+            for (auto& m : messages_of(encode_replace(one, seq, std::nullopt, false, true)))
+                if (type_of(m) == NFT_MSG_NEWSETELEM) out.push_back(std::move(m));
+        }
+    return out;
+}
+
+} // namespace
+
+// The echo read-back assembles the table from messages in any order, each element message to
+// its set, and ignores what belongs to another table; without its NEWTABLE there is no table.
+TEST(Decode, TableFromEchoedMessagesInAnyOrder) {
+    Facts f;
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
+    kernel::Table want = lower(plan(resolve(
+        test::policy_from_args({"--allow-host-ports", "3000-3010,8080", "--dns-servers",
+                                "1.1.1.1,8.8.8.8"}),
+        f)));
+    auto messages = echo_of(want, 100);
+    kernel::Table other = want;
+    other.name = "other";
+    auto foreign = echo_of(other, 5000);
+    messages.insert(messages.end(), foreign.begin(), foreign.end());
+    // Everything but the rules (whose order is the chain's) reversed and rotated.
+    std::stable_partition(messages.begin(), messages.end(),
+                          [](const auto& m) { return type_of(m) != NFT_MSG_NEWRULE; });
+    auto rules = std::find_if(messages.begin(), messages.end(),
+                              [](const auto& m) { return type_of(m) == NFT_MSG_NEWRULE; });
+    std::reverse(messages.begin(), rules);
+    std::rotate(messages.begin(), messages.begin() + (rules - messages.begin()) / 3, rules);
+
+    auto got = table_from_messages(messages, want.name);
+    ASSERT_TRUE(got.has_value());
+    // Requests name a new set by batch id too; the kernel's echo does not.
+    for (auto& r : got->rules)
+        for (auto& e : r.exprs)
+            e = kernel::as_kernel_reports(e);
+    EXPECT_EQ(kernel::compare(want, *got), std::vector<std::string>{});
+    size_t elems = 0;
+    for (const auto& s : got->sets)
+        elems += s.elems.size();
+    EXPECT_GT(elems, 0u);
+
+    std::erase_if(messages, [](const auto& m) { return type_of(m) == NFT_MSG_NEWTABLE; });
+    EXPECT_FALSE(table_from_messages(messages, want.name).has_value());
+}
