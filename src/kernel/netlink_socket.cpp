@@ -29,6 +29,11 @@ NetlinkSocket::NetlinkSocket(int bus)
     mnl_socket_setsockopt(sock_.get(), NETLINK_EXT_ACK, &one, sizeof one);
 }
 
+char* NetlinkSocket::rx() {
+    if (!rx_) rx_ = std::make_unique_for_overwrite<char[]>(kRxSize);
+    return rx_.get();
+}
+
 void NetlinkSocket::set_buffers(size_t bytes) {
     int size = static_cast<int>(std::min<size_t>(bytes, 64u << 20));
     setsockopt(mnl_socket_get_fd(sock_.get()), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
@@ -45,26 +50,24 @@ std::optional<std::string_view> NetlinkSocket::receive(int timeout_ms) {
     int r = ::poll(&p, 1, timeout_ms);
     if (r < 0) throw Error(ExitCode::internal, "netlink poll", std::strerror(errno));
     if (r == 0) return std::nullopt;
-    if (rx_.empty()) rx_.resize(1 << 17);
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), rx_.data(), rx_.size());
+    ssize_t n = mnl_socket_recvfrom(sock_.get(), rx(), kRxSize);
     if (n < 0) throw Error(ExitCode::internal, "netlink receive", std::strerror(errno));
-    return std::string_view(rx_.data(), static_cast<size_t>(n));
+    return std::string_view(rx_.get(), static_cast<size_t>(n));
 }
 
 void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
                          const std::function<void(const nlmsghdr*)>& cb) {
     send(request, len);
-    if (rx_.empty()) rx_.resize(1 << 17);
     // Read to the end of the answer whatever happens on the way: a failed callback or an
     // interrupted dump leaves nothing queued for the next request to trip over.
     bool interrupted = false;
     int error = 0;
     std::exception_ptr failure;
     for (bool done = false; !done;) {
-        ssize_t n = mnl_socket_recvfrom(sock_.get(), rx_.data(), rx_.size());
+        ssize_t n = mnl_socket_recvfrom(sock_.get(), rx(), kRxSize);
         if (n < 0) throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
         int left = static_cast<int>(n);
-        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.data()); mnl_nlmsg_ok(nlh, left);
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.get()); mnl_nlmsg_ok(nlh, left);
              nlh = mnl_nlmsg_next(nlh, &left)) {
             if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid != portid_ && nlh->nlmsg_pid != 0))
                 continue; // the rest of an earlier, abandoned answer

@@ -27,8 +27,9 @@ using namespace nftnl;
 
 namespace {
 
-// The scratch buffer a message is built in, grown when a message's bound needs more.
-constexpr size_t kScratch = 1 << 17;
+// The scratch buffer a message is built in, grown when a message's bound needs more: most
+// messages are small, and a buffer cleared at 128 KiB up front cost more than the encoding.
+constexpr size_t kScratch = 1 << 13;
 // libmnl writes attributes without knowing the buffer's size, and a nested attribute's length
 // is 16 bits: the element list of one NEWSETELEM message must stay below 64 KiB. Elements are
 // cut into messages by count (cheap for awf-net's own sets) and by their bound (a table

@@ -352,19 +352,30 @@ std::vector<std::string> compare(const Table& want, const Table& have) {
         if (h->flags != s.flags || h->key_type != s.key_type || h->key_len != s.key_len ||
             h->field_lens != s.field_lens || h->udata != s.udata)
             d.push_back("set " + s.name + ": type or flags differ");
-        // Compared as sets: the kernel lists hash and rbtree sets in its own order.
-        std::vector<Elem> a = s.elems, b = h->elems;
-        std::sort(a.begin(), a.end(), key_order);
-        std::sort(b.begin(), b.end(), key_order);
-        if (a != b) {
+        // Compared as sets: the kernel lists hash and rbtree sets in its own order. Sorted by
+        // reference, not copied: a policy's sets hold thousands of elements.
+        auto sorted = [](const std::vector<Elem>& v) {
+            std::vector<const Elem*> out;
+            out.reserve(v.size());
+            for (const auto& e : v)
+                out.push_back(&e);
+            std::sort(out.begin(), out.end(),
+                      [](const Elem* x, const Elem* y) { return key_order(*x, *y); });
+            return out;
+        };
+        std::vector<const Elem*> a = sorted(s.elems), b = sorted(h->elems);
+        if (!std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                        [](const Elem* x, const Elem* y) { return *x == *y; })) {
+            auto by_key = [](const Elem* x, const Elem* y) { return key_order(*x, *y); };
             std::string first;
-            std::vector<Elem> missing, extra;
+            std::vector<const Elem*> missing, extra;
             std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(missing),
-                                key_order);
+                                by_key);
             std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(extra),
-                                key_order);
-            if (!missing.empty()) first += "; planned, not installed: " + describe(missing.front());
-            if (!extra.empty()) first += "; installed, not planned: " + describe(extra.front());
+                                by_key);
+            if (!missing.empty())
+                first += "; planned, not installed: " + describe(*missing.front());
+            if (!extra.empty()) first += "; installed, not planned: " + describe(*extra.front());
             d.push_back("set " + s.name + ": elements differ (" + std::to_string(a.size()) +
                         " planned, " + std::to_string(b.size()) + " installed" + first + ")");
         }

@@ -171,10 +171,10 @@ std::vector<std::vector<char>> echo_of(const kernel::Table& t, uint32_t seq) {
 TEST(Decode, TableFromEchoedMessagesInAnyOrder) {
     Facts f;
     f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
-    kernel::Table want = lower(plan(resolve(
-        test::policy_from_args({"--allow-host-ports", "3000-3010,8080", "--dns-servers",
-                                "1.1.1.1,8.8.8.8"}),
-        f)));
+    kernel::Table want =
+        lower(plan(resolve(test::policy_from_args({"--allow-host-ports", "3000-3010,8080",
+                                                   "--dns-servers", "1.1.1.1,8.8.8.8"}),
+                           f)));
     auto messages = echo_of(want, 100);
     kernel::Table other = want;
     other.name = "other";

@@ -36,8 +36,13 @@ kernel::Set& set_named(kernel::Table& k, const std::string& name) {
 }
 
 kernel::Bytes comment_udata(const std::string& text) {
-    kernel::Bytes u{0, static_cast<uint8_t>(text.size() + 1)};
-    u.insert(u.end(), text.begin(), text.end());
+    // Built byte by byte: GCC's -O2 -Warray-bounds misreads an insert into a 2-byte vector.
+    kernel::Bytes u;
+    u.reserve(text.size() + 3);
+    u.push_back(0);
+    u.push_back(static_cast<uint8_t>(text.size() + 1));
+    for (char c : text)
+        u.push_back(static_cast<uint8_t>(c));
     u.push_back(0);
     return u;
 }

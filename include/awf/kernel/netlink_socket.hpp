@@ -62,7 +62,10 @@ private:
     std::unique_ptr<mnl_socket, Closer> sock_;
     uint32_t portid_ = 0;
     uint32_t seq_;
-    std::vector<char> rx_; // receive buffer, allocated once per socket
+    // Receive buffer, allocated once per socket and never cleared: the kernel writes what is read.
+    std::unique_ptr<char[]> rx_;
+    static constexpr size_t kRxSize = 1 << 17;
+    char* rx();
 };
 
 // The first sequence number of a socket: unique enough per process run (nft uses time(NULL)).
