@@ -87,7 +87,7 @@ std::string locate(const Batch& batch, const Batch::Object& obj, uint32_t offset
 
 } // namespace
 
-void commit(NetlinkSocket& sock, const Batch& batch, std::vector<std::vector<char>>* echoed) {
+void commit(NetlinkSocket& sock, const Batch& batch) {
     sock.set_buffers(batch.bytes().size() * 2 + (1 << 20));
     sock.send(batch.bytes().data(), batch.bytes().size());
 
@@ -113,17 +113,8 @@ void commit(NetlinkSocket& sock, const Batch& batch, std::vector<std::vector<cha
         for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf->data()); mnl_nlmsg_ok(nlh, len);
              nlh = mnl_nlmsg_next(nlh, &len)) {
             // Answers to earlier requests still queued are not about this batch.
-            if (nlh->nlmsg_type != NLMSG_ERROR) {
-                // The echo of a committed object arrives before the acks, with the number of the
-                // message that made it (elements: 0). The socket joins no multicast group.
-                if (echoed && (nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES &&
-                    (nlh->nlmsg_seq == 0 || ours(nlh->nlmsg_seq))) {
-                    const char* p = reinterpret_cast<const char*>(nlh);
-                    echoed->emplace_back(p, p + nlh->nlmsg_len);
-                }
-                continue;
-            }
-            if (!ours(nlh->nlmsg_seq) || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
+            if (nlh->nlmsg_type != NLMSG_ERROR || !ours(nlh->nlmsg_seq) ||
+                nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
                 continue;
             auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
             pending.erase(nlh->nlmsg_seq);

@@ -124,67 +124,45 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
                     "already holds another policy (a namespace shared with another container?); "
                     "not replaced");
     auto t0 = Clock::now();
-    // The kernel echoes each element as a message of its own: past a few thousand a dump (many
-    // elements per message) reads them back faster, and the echo would need a receive buffer
-    // of its size.
-    constexpr size_t kEchoElements = 4096;
-    size_t elements = 0;
-    for (const auto& s : want.sets)
-        elements += s.elems.size();
-    const bool echo = elements <= kEchoElements;
-    Batch batch = encode_replace(want, nf.next_seq(), generation, previous.has_value(), echo);
+    Batch batch = encode_replace(want, nf.next_seq(), generation, previous.has_value());
     timings.plan_ms += ms_since(t0);
     t0 = Clock::now();
-    std::vector<std::vector<char>> echoed;
-    commit(nf, batch, echo ? &echoed : nullptr);
+    commit(nf, batch);
     committed = true;
     timings.commit_ms = ms_since(t0);
     t0 = Clock::now();
 
-    // The read-back: the kernel's own echo of the objects it committed, built from what it
-    // holds, decides while nothing has been committed since (one generation read proves it).
-    // Otherwise, or should the echo disagree with the plan, the table is dumped from a
-    // consistent snapshot (the generation the same before and after it), and that decides: our
-    // table, verified, is success even if something else in the ruleset changed meanwhile; a
-    // difference with nothing committed after us is a failed commit (restore); a difference
-    // after another writer's commit is theirs to answer for, and this apply decides again (a
-    // restore now would overwrite them). Each commit moves the generation by exactly one (the
-    // kernel skips 0).
+    // The read-back is taken from a consistent snapshot (the generation the same before and
+    // after it). What it finds decides: our table, verified, is success even if something else in
+    // the ruleset changed meanwhile; a difference with nothing committed after us is a failed
+    // commit (restore); a difference after another writer's commit is theirs to answer for, and
+    // this apply decides again (a restore now would overwrite them).
+    // Each commit moves the generation by exactly one (the kernel skips 0).
     uint32_t after_commit = generation + 1 == 0 ? 1 : generation + 1;
     hooks.after_commit(nf, attempt);
-    auto differences = [&](const std::optional<kernel::Table>& installed) {
-        std::vector<std::string> d = installed
+    std::optional<kernel::Table> installed;
+    uint32_t seen = 0;
+    for (int read = 1;; ++read) {
+        seen = read_generation(nf);
+        try {
+            installed = read_table(nf, want.name);
+            if (read_generation(nf) == seen) break;
+        } catch (const GenerationChanged&) {
+        }
+        if (read == kReadBackTries)
+            throw GenerationChanged(ExitCode::internal, "read-back",
+                                    "the ruleset kept changing while awf-net read its table back");
+    }
+    std::vector<std::string> diffs = installed
                                          ? kernel::compare(want, *installed)
                                          : std::vector<std::string>{"table missing after commit"};
-        // The decoder's view too: what it reads back must lift to exactly the planned model.
-        if (installed && d.empty() && lift(*installed) != planned)
-            d.push_back("the decoded table does not lift back to the planned model");
-        return d;
-    };
-    uint32_t seen = read_generation(nf);
-    std::vector<std::string> diffs;
-    if (echo && seen == after_commit) diffs = differences(table_from_messages(echoed, want.name));
-    if (!echo || seen != after_commit || !diffs.empty()) {
-        timings.verify_source = echo ? "echo, then dump" : "dump";
-        std::optional<kernel::Table> installed;
-        for (int read = 1;; ++read) {
-            if (read > 1) seen = read_generation(nf);
-            try {
-                installed = read_table(nf, want.name);
-                if (read_generation(nf) == seen) break;
-            } catch (const GenerationChanged&) {
-            }
-            if (read == kReadBackTries)
-                throw GenerationChanged(
-                    ExitCode::internal, "read-back",
-                    "the ruleset kept changing while awf-net read its table back");
-        }
-        diffs = differences(installed);
-        if (!diffs.empty() && seen != after_commit)
-            throw GenerationChanged(ExitCode::kernel_refused, "read-back",
-                                    "a concurrent writer changed table inet " + want.name +
-                                        " right after awf-net's commit");
-    }
+    // The decoder's view too: what it reads back must lift to exactly the planned model.
+    if (installed && diffs.empty() && lift(*installed) != planned)
+        diffs.push_back("the decoded table does not lift back to the planned model");
+    if (!diffs.empty() && seen != after_commit)
+        throw GenerationChanged(ExitCode::kernel_refused, "read-back",
+                                "a concurrent writer changed table inet " + want.name +
+                                    " right after awf-net's commit");
     auto restore = [&](const std::string& step, const std::string& why) {
         hooks.before_restore(nf);
         try {

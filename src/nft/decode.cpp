@@ -17,7 +17,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <map>
 #include <memory>
 
 namespace awf {
@@ -195,54 +194,6 @@ void decode_elements(const nlmsghdr* nlh, std::vector<kernel::Elem>& out) {
             k.udata = data(NFTNL_SET_ELEM_USERDATA);
         out.push_back(std::move(k));
     }
-}
-
-std::optional<kernel::Table> table_from_messages(const std::vector<std::vector<char>>& messages,
-                                                 const std::string& name) {
-    std::optional<kernel::Table> table;
-    std::vector<kernel::Chain> chains;
-    std::vector<kernel::Set> sets;
-    std::map<std::string, std::vector<kernel::Elem>> elems;
-    std::vector<kernel::Rule> rules;
-    for (const auto& m : messages) {
-        if (m.size() < sizeof(nlmsghdr)) continue;
-        auto* nlh = reinterpret_cast<const nlmsghdr*>(m.data());
-        if (nlh->nlmsg_len > m.size()) continue;
-        switch (nlh->nlmsg_type & 0xff) {
-        case NFT_MSG_NEWTABLE:
-            if (auto t = decode_table(nlh); t && t->name == name) table = std::move(t);
-            break;
-        case NFT_MSG_NEWCHAIN:
-            if (auto c = decode_chain(nlh, name)) chains.push_back(std::move(*c));
-            break;
-        case NFT_MSG_NEWSET:
-            if (auto s = decode_set(nlh, name)) sets.push_back(std::move(*s));
-            break;
-        case NFT_MSG_NEWSETELEM: {
-            SetPtr s(nftnl_set_alloc());
-            if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0 ||
-                !nftnl_set_is_set(s.get(), NFTNL_SET_NAME) ||
-                !nftnl_set_is_set(s.get(), NFTNL_SET_TABLE) ||
-                name != nftnl_set_get_str(s.get(), NFTNL_SET_TABLE))
-                break;
-            decode_elements(nlh, elems[nftnl_set_get_str(s.get(), NFTNL_SET_NAME)]);
-            break;
-        }
-        case NFT_MSG_NEWRULE:
-            if (auto r = decode_rule(nlh, name)) rules.push_back(std::move(*r));
-            break;
-        default:
-            break;
-        }
-    }
-    if (!table) return std::nullopt;
-    table->chains = std::move(chains);
-    std::erase_if(sets, [](const kernel::Set& s) { return s.flags & NFT_SET_ANONYMOUS; });
-    for (auto& s : sets)
-        s.elems = std::move(elems[s.name]);
-    table->sets = std::move(sets);
-    table->rules = std::move(rules);
-    return table;
 }
 
 std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& table) {

@@ -152,9 +152,8 @@ Batch encode_delete(const std::string& name, uint32_t first_seq,
 }
 
 Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<uint32_t> generation,
-                     bool replace, bool echo) {
+                     bool replace) {
     Batch b(first_seq, generation);
-    const uint16_t echoed = echo ? NLM_F_ECHO : 0;
     const std::string tname = "table inet " + k.name;
     // Every message names the table; names come from the kernel when a table is restored.
     const size_t base = kMessageOverhead + attr_bound(k.name.size());
@@ -175,8 +174,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
     if (!k.udata.empty())
         nftnl_table_set_data(full.get(), NFTNL_TABLE_USERDATA, k.udata.data(),
                              static_cast<uint32_t>(k.udata.size()));
-    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL | echoed, tname,
-          base + attr_bound(k.udata.size()),
+    b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, tname, base + attr_bound(k.udata.size()),
           [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, full.get()); });
 
     for (const auto& c : k.chains) {
@@ -189,7 +187,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
             nftnl_chain_set_s32(ch.get(), NFTNL_CHAIN_PRIO, c.priority);
             nftnl_chain_set_u32(ch.get(), NFTNL_CHAIN_POLICY, c.policy);
         }
-        b.add(NFT_MSG_NEWCHAIN, NLM_F_CREATE | echoed, "chain " + c.name,
+        b.add(NFT_MSG_NEWCHAIN, NLM_F_CREATE, "chain " + c.name,
               base + attr_bound(c.name.size()) + attr_bound(c.type.size()),
               [&](nlmsghdr* n) { nftnl_chain_nlmsg_build_payload(n, ch.get()); });
     }
@@ -212,7 +210,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
         if (!s.udata.empty())
             nftnl_set_set_data(st.get(), NFTNL_SET_USERDATA, s.udata.data(),
                                static_cast<uint32_t>(s.udata.size()));
-        b.add(NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL | echoed, "set " + s.name,
+        b.add(NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL, "set " + s.name,
               base + attr_bound(s.name.size()) + attr_bound(s.udata.size()) +
                   attr_bound(s.field_lens.size()),
               [&](nlmsghdr* n) { nftnl_set_nlmsg_build_payload(n, st.get()); });
@@ -243,7 +241,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
                                        static_cast<uint32_t>(e.udata.size()));
                 nftnl_set_elem_add(batch.get(), el); // the set owns it from here
             }
-            b.add(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL | echoed,
+            b.add(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL,
                   "elements " + std::to_string(first + 1) + "-" + std::to_string(last) +
                       " of set " + s.name,
                   base + attr_bound(s.name.size()) + bytes,
@@ -261,7 +259,7 @@ Batch encode_replace(const kernel::Table& k, uint32_t first_seq, std::optional<u
                                 static_cast<uint32_t>(r.udata.size()));
         for (const auto& e : r.exprs)
             nftnl_rule_add_expr(rl.get(), encode_expr(e, set_ids).release());
-        b.add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | echoed,
+        b.add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
               "rule " + std::to_string(++rule_index[r.chain]) + " of chain " + r.chain,
               base + rule_bound(r),
               [&](nlmsghdr* n) { nftnl_rule_nlmsg_build_payload(n, rl.get()); });

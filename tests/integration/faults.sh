@@ -75,9 +75,8 @@ dns = ",".join(f"10.{a}.{b}.{c}" for a in range(1, 3) for b in range(0, 256) for
 with open(sys.argv[1], "w") as f:
     f.write(f"allow-host-ports = {ports}\ndns-servers = {dns}\n")
 PY
-out=$("$AWF" apply -v --netns "$ns" --config "$conf" 2>&1); rc=$?
+out=$("$AWF" apply --netns "$ns" --config "$conf" 2>&1); rc=$?
 expect_eq "100,000 entries apply" "$rc" 0
-case "$out" in *"read-back (dump)"*) pass "read back by dumps, not by 100,000 echoed messages" ;; *) fail "read back by dumps" "$out" ;; esac
 expect_eq "and every entry is in the kernel" \
     "$(ip netns exec "$ns" nft -j list set inet awf dns_v4 | python3 -c 'import json,sys; print(len({e["concat"][0] for x in json.load(sys.stdin)["nftables"] if "set" in x for e in x["set"].get("elem", [])}))')" 67584
 expect_exit "and dump verifies it" 0 "$AWF" dump --netns "$ns"

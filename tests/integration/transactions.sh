@@ -29,13 +29,6 @@ before=$(ruleset_text "$ns")
 case "$(comment)" in *" hmac-sha256:"*) pass "the recorded digest is an HMAC under the host key" ;; *) fail "the recorded digest is an HMAC under the host key" "$(comment)" ;; esac
 expect_eq "the host key is root's alone" "$(stat -c '%u %a %s' /var/lib/awf-net/digest.key)" "0 600 32"
 
-# The read-back of a policy of a few hundred elements is the commit's own echo (NLM_F_ECHO):
-# no dump; the table it verified is the one dump verifies.
-out=$("$AWF" apply -v --netns "$ns" "${P2[@]}" 2>&1 >/dev/null)
-case "$out" in *"read-back (echo)"*) pass "replacement read back from the commit's echo" ;; *) fail "replacement read back from the commit's echo" "$out" ;; esac
-expect_exit "and dump verifies what the echo verified" 0 "$AWF" dump --netns "$ns"
-"$AWF" apply --netns "$ns" "${P1[@]}" >/dev/null
-
 # A batch the kernel refuses at its last object: nothing changes, exit 4, the object is named.
 out=$(AWF_FAULT=invalid-object "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
 expect_eq "refused batch exits 4" "$rc" 4

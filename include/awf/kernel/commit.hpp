@@ -6,15 +6,10 @@
 #include "awf/kernel/netlink_socket.hpp"
 #include "awf/nft/encode.hpp"
 
-#include <vector>
-
 namespace awf {
 
 // Throws GenerationChanged, or awf::Error(kernel_refused) naming the first refused object, the
 // errno text and the kernel's extended-ack message when it gave one.
-// With `echoed`, the messages the kernel sends back for objects the batch asked to echo are
-// appended to it, each as received.
-void commit(NetlinkSocket& sock, const Batch& batch,
-            std::vector<std::vector<char>>* echoed = nullptr);
+void commit(NetlinkSocket& sock, const Batch& batch);
 
 } // namespace awf

@@ -54,9 +54,6 @@ struct ApplyTimings {
     double plan_ms = 0;   // plan + lower + encode
     double commit_ms = 0; // the batch in the kernel, acks included: the floor
     double verify_ms = 0; // read back + compare
-    // What the read-back read: the commit's "echo", a "dump" (large policies), or "echo, then
-    // dump" when the echo disagreed with the plan.
-    const char* verify_source = "echo";
     double total_ms = 0;
 };
 

@@ -23,11 +23,6 @@ std::optional<kernel::Set> decode_set(const nlmsghdr* nlh, const std::string& ta
 void decode_elements(const nlmsghdr* nlh, std::vector<kernel::Elem>& out);
 std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& table);
 
-// The table `name` as a batch's echo describes it (NEWTABLE, NEWCHAIN, NEWSET, NEWSETELEM and
-// NEWRULE messages; rules in the order received, which is the commit's); other tables' messages
-// are ignored; nullopt without its NEWTABLE. Pure.
-std::optional<kernel::Table> table_from_messages(const std::vector<std::vector<char>>& messages,
-                                                 const std::string& name);
 uint32_t read_generation(NetlinkSocket& sock);
 
 std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& name,

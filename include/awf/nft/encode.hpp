@@ -53,11 +53,8 @@ private:
 // none. Without: a plain add (refused if the table appeared meanwhile), which spares the kernel
 // the deferred destruction of a deleted table (an RCU grace period, paid when the socket
 // closes). Callers pass the generation their decision was read at.
-// With `echo`, every object of the new table asks the kernel to send it back as committed
-// (NLM_F_ECHO): commit() collects those messages, and they are the read-back.
 Batch encode_replace(const kernel::Table& table, uint32_t first_seq,
-                     std::optional<uint32_t> generation = std::nullopt, bool replace = true,
-                     bool echo = false);
+                     std::optional<uint32_t> generation = std::nullopt, bool replace = true);
 // Removes the table and all in it.
 Batch encode_delete(const std::string& table, uint32_t first_seq,
                     std::optional<uint32_t> generation = std::nullopt);
