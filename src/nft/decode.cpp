@@ -3,6 +3,7 @@
 #include "awf/nft/decode.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/kernel/netlink_attrs.hpp"
 #include "awf/nft/nftnl_ptr.hpp"
 
 #include <array>
@@ -171,29 +172,55 @@ std::optional<kernel::Set> decode_set(const nlmsghdr* nlh, const std::string& ta
     return k;
 }
 
+namespace {
+
+// The value inside a data attribute (NFTA_DATA_VALUE nested in a key); empty when absent.
+kernel::Bytes data_value(const nlattr* attr) {
+    kernel::Bytes v;
+    for_each_nested(attr, [&](const nlattr* a) {
+        if (mnl_attr_get_type(a) == NFTA_DATA_VALUE)
+            v = bytes_of(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+    });
+    return v;
+}
+
+} // namespace
+
+// Read straight from the attributes with libmnl: through libnftnl every element of a
+// 10,000-entry read-back cost a calloc'd nftnl_set_elem, a list insertion and a copy.
+// The walks stop at the first attribute that does not fit in what is left.
 void decode_elements(const nlmsghdr* nlh, std::vector<kernel::Elem>& out) {
-    SetPtr s(nftnl_set_alloc());
-    if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0) return;
-    ElemIterPtr it(nftnl_set_elems_iter_create(s.get()));
-    if (!it) return;
-    for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get()); e;
-         e = nftnl_set_elems_iter_next(it.get())) {
+    if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nfgenmsg))) return;
+    const nlattr* list = nullptr;
+    for_each_attr(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
+        if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS) list = a;
+    });
+    if (!list) return;
+    // Every item of the list is an element whatever its type (the kernel sends NFTA_LIST_ELEM;
+    // libnftnl numbers them 1, 2, 3...), as the kernel's and libnftnl's own parsers read them.
+    for_each_nested(list, [&](const nlattr* item) {
         kernel::Elem k;
-        // Reads an element attribute; the length is only known after the call.
-        auto data = [e](uint16_t attr) {
-            uint32_t len = 0;
-            const void* p = nftnl_set_elem_get(e, attr, &len);
-            return bytes_of(p, len);
-        };
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) k.key = data(NFTNL_SET_ELEM_KEY);
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END))
-            k.key_end = data(NFTNL_SET_ELEM_KEY_END);
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
-            k.flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
-        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
-            k.udata = data(NFTNL_SET_ELEM_USERDATA);
+        for_each_nested(item, [&](const nlattr* a) {
+            switch (mnl_attr_get_type(a)) {
+            case NFTA_SET_ELEM_KEY:
+                k.key = data_value(a);
+                break;
+            case NFTA_SET_ELEM_KEY_END:
+                k.key_end = data_value(a);
+                break;
+            case NFTA_SET_ELEM_FLAGS:
+                if (mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+                    k.flags = ntohl(mnl_attr_get_u32(a));
+                break;
+            case NFTA_SET_ELEM_USERDATA:
+                k.udata = bytes_of(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+                break;
+            default:
+                break;
+            }
+        });
         out.push_back(std::move(k));
-    }
+    });
 }
 
 std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& table) {

@@ -121,3 +121,60 @@ TEST(Decode, ARuleWithANamelessExpressionIsRefusedNotCrashed) {
     ASSERT_EQ(rule->exprs.size(), 1u);
     EXPECT_EQ(rule->exprs[0].name, "counter");
 }
+
+// Elements are decoded straight from the netlink attributes (no libnftnl objects): what the
+// encoder wrote, the decoder reads back, element for element, at the kernel's maxima too.
+TEST(Decode, ElementsRoundTripThroughTheirMessages) {
+    kernel::Table t = large_foreign_table();
+    auto& elems = t.sets.front().elems;
+    elems[1].flags = NFT_SET_ELEM_INTERVAL_END;
+    elems[2].key_end.clear();
+    elems[3].udata.clear();
+    Batch b = encode_replace(t, 1000);
+    std::vector<kernel::Elem> decoded;
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(b.bytes().data());
+    int left = static_cast<int>(b.bytes().size());
+    for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+        if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWSETELEM) decode_elements(nlh, decoded);
+    ASSERT_EQ(decoded.size(), elems.size());
+    for (size_t i = 0; i < elems.size(); ++i)
+        ASSERT_EQ(decoded[i], elems[i]) << "element " << i;
+}
+
+// A message cut anywhere (a length that runs past the end) yields the whole elements before the
+// cut and nothing made up: libmnl's walk stops at the first attribute that does not fit.
+TEST(Decode, ElementsOfACutMessageStopAtTheCut) {
+    std::vector<uint32_t> buf(1024);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM;
+    auto* g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    g->nfgen_family = NFPROTO_INET;
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "awf");
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "web_ports");
+    nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+    for (uint16_t port : {80, 443, 8080}) {
+        nlattr* e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+        nlattr* key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+        mnl_attr_put_u16(nlh, NFTA_DATA_VALUE, htons(port));
+        mnl_attr_nest_end(nlh, key);
+        mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
+        mnl_attr_nest_end(nlh, e);
+    }
+    mnl_attr_nest_end(nlh, list);
+    std::vector<kernel::Elem> whole;
+    decode_elements(nlh, whole);
+    ASSERT_EQ(whole.size(), 3u);
+    EXPECT_EQ(whole[1].key, (kernel::Bytes{443 >> 8, 443 & 0xff}));
+    EXPECT_EQ(whole[1].flags, static_cast<uint32_t>(NFT_SET_ELEM_INTERVAL_END));
+
+    // Claim 8 more bytes for the list than the message holds: the walk of the list must not
+    // read past the message, and the elements it does read are the ones that are there.
+    list->nla_len = static_cast<uint16_t>(list->nla_len + 8);
+    std::vector<kernel::Elem> cut;
+    decode_elements(nlh, cut);
+    EXPECT_TRUE(cut.empty()) << "a list longer than its message is not walked";
+    // A message too short for its own header yields nothing.
+    nlh->nlmsg_len = 8;
+    decode_elements(nlh, cut);
+    EXPECT_TRUE(cut.empty());
+}
