@@ -5,12 +5,14 @@
 // watches the writes) and stay a well-formed netlink message (no 16-bit length wrapped).
 #include "awf/nft/encode.hpp"
 
+#include <cstring>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <memory>
 
 using namespace awf;
 
@@ -177,4 +179,27 @@ TEST(Decode, ElementsOfACutMessageStopAtTheCut) {
     nlh->nlmsg_len = 8;
     decode_elements(nlh, cut);
     EXPECT_TRUE(cut.empty());
+}
+
+// Found by the set_elements fuzz target: libmnl's walk ends at nlmsg_len rounded up to 4, so a
+// message of 101 bytes had 3 bytes read past its end. The walk now ends at nlmsg_len itself.
+TEST(Decode, ElementsOfAnUnalignedMessageAreNotReadPastItsEnd) {
+    const uint8_t payload[] = {
+        0x08, 0x00, 0x01, 0x00, 0x61, 0x77, 0x66, 0x00, 0x0e, 0x00, 0x02, 0x00, 0x77, 0x65,
+        0x62, 0x5f, 0x70, 0x6f, 0x72, 0x74, 0x73, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x03, 0x80,
+        0x10, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0xc0, 0x06, 0x00, 0x01, 0x00, 0x00, 0x50,
+        0x00, 0x80, 0x18, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x80, 0x06, 0x00, 0x01, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x54, 0x00, 0x00, 0x10, 0x01, 0x10, 0x00,
+        0x01, 0x80, 0x0c, 0x00, 0x01, 0x80, 0x06, 0x00, 0x01, 0x00, 0x05};
+    size_t head = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(nfgenmsg));
+    // Exactly the message's bytes on the heap: ASan reports a read one byte past them.
+    auto buf = std::make_unique<uint8_t[]>(head + sizeof payload);
+    std::memset(buf.get(), 0, head);
+    std::memcpy(buf.get() + head, payload, sizeof payload);
+    auto* nlh = reinterpret_cast<nlmsghdr*>(buf.get());
+    nlh->nlmsg_len = static_cast<uint32_t>(head + sizeof payload);
+    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM;
+    std::vector<kernel::Elem> elems;
+    decode_elements(nlh, elems);
+    EXPECT_TRUE(elems.empty()) << "the element list claims 60 bytes where 57 are left";
 }

@@ -7,9 +7,11 @@
 
 namespace awf {
 
+// The walk ends at nlmsg_len itself, not at libmnl's payload tail (nlmsg_len rounded up to 4):
+// a message whose length is not a multiple of 4 is never read past its end.
 template <typename F> void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& f) {
     auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-    auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+    auto* tail = reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len;
     while (mnl_attr_ok(a, static_cast<int>(tail - reinterpret_cast<const char*>(a)))) {
         f(a);
         a = mnl_attr_next(a);
