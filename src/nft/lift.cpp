@@ -337,9 +337,11 @@ model::Set lift_set(const kernel::Set& ks) {
         s.key.clear(); // outside awf-net's vocabulary: shown and judged as such
         return s;
     }
+    s.elements.reserve(ks.elems.size());
     if (s.key.size() > 1) {
         for (const auto& e : ks.elems) {
             Element el;
+            el.reserve(s.key.size());
             size_t off = 0;
             for (KeyType t : s.key) {
                 size_t n = key_size(t);
@@ -351,28 +353,31 @@ model::Set lift_set(const kernel::Set& ks) {
                 el.push_back({lo, e.key_end.empty() ? lo : at(e.key_end)});
                 off += (n + 3) / 4 * 4;
             }
-            s.elements.push_back(el);
+            s.elements.push_back(std::move(el));
         }
     } else if (!s.interval) {
         for (const auto& e : ks.elems)
             s.elements.push_back({{e.key, e.key}});
     } else {
-        // rbtree encoding back to ranges: starts and end markers in key order.
-        auto elems = ks.elems;
-        std::sort(elems.begin(), elems.end(), [](const kernel::Elem& a, const kernel::Elem& b) {
-            return a.key != b.key
-                       ? a.key < b.key
-                       : a.flags > b.flags; // an end sorts before a start at the same key
+        // rbtree encoding back to ranges: starts and end markers in key order. Sorted by
+        // pointer (thousands of elements are not copied), one three-way key comparison each.
+        std::vector<const kernel::Elem*> elems;
+        elems.reserve(ks.elems.size());
+        for (const auto& e : ks.elems)
+            elems.push_back(&e);
+        std::sort(elems.begin(), elems.end(), [](const kernel::Elem* a, const kernel::Elem* b) {
+            if (auto c = a->key <=> b->key; c != 0) return c < 0;
+            return a->flags > b->flags; // an end sorts before a start at the same key
         });
         for (size_t i = 0; i < elems.size(); ++i) {
-            if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END) continue;
-            Bytes hi(elems[i].key.size(), 0xff);
-            if (i + 1 < elems.size() && (elems[i + 1].flags & NFT_SET_ELEM_INTERVAL_END)) {
-                hi = elems[i + 1].key;
+            if (elems[i]->flags & NFT_SET_ELEM_INTERVAL_END) continue;
+            Bytes hi(elems[i]->key.size(), 0xff);
+            if (i + 1 < elems.size() && (elems[i + 1]->flags & NFT_SET_ELEM_INTERVAL_END)) {
+                hi = elems[i + 1]->key;
                 for (size_t k = hi.size(); k-- > 0;)
                     if (hi[k]-- != 0) break;
             }
-            s.elements.push_back({{elems[i].key, hi}});
+            s.elements.push_back({{elems[i]->key, std::move(hi)}});
         }
     }
     // Hash and concatenated sets list in kernel order; the planner's order is key byte order.

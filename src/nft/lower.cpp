@@ -311,10 +311,10 @@ struct StmtLowering {
     }
 };
 
-Bytes pad4(const Bytes& b) {
-    Bytes p = b;
-    p.resize((b.size() + 3) / 4 * 4, 0);
-    return p;
+// A concatenation's field, padded to its 32-bit register, appended to the key being built.
+void append_pad4(Bytes& key, const Bytes& field) {
+    key.insert(key.end(), field.begin(), field.end());
+    key.resize(key.size() + (4 - field.size() % 4) % 4, 0);
 }
 
 Bytes successor(Bytes b) {
@@ -351,19 +351,19 @@ std::vector<kernel::Elem> lower_elements(const model::Set& s) {
     std::vector<kernel::Elem> out;
     if (s.key.size() > 1) {
         // Concatenations: each field padded to a 32-bit register; intervals carry a key end.
+        out.reserve(s.elements.size());
         for (const auto& el : s.elements) {
             kernel::Elem e;
             for (const auto& f : el) {
-                auto lo = pad4(f.lo), hi = pad4(f.hi);
-                e.key.insert(e.key.end(), lo.begin(), lo.end());
-                e.key_end.insert(e.key_end.end(), hi.begin(), hi.end());
+                append_pad4(e.key, f.lo);
+                if (s.interval) append_pad4(e.key_end, f.hi);
             }
-            if (!s.interval) e.key_end.clear();
             out.push_back(std::move(e));
         }
         return out;
     }
     if (!s.interval) {
+        out.reserve(s.elements.size());
         for (const auto& el : s.elements)
             out.push_back(kernel::Elem{el.at(0).lo, {}, 0, {}});
         return out;
@@ -375,6 +375,7 @@ std::vector<kernel::Elem> lower_elements(const model::Set& s) {
     constexpr uint8_t kElemFlags = 1;
     constexpr uint32_t kIntervalOpen = 1;
     if (s.elements.empty()) return out;
+    out.reserve(2 * s.elements.size() + 1);
     if (!all_zero(s.elements.front().at(0).lo)) {
         out.push_back(kernel::Elem{
             Bytes(s.elements.front().at(0).lo.size(), 0), {}, NFT_SET_ELEM_INTERVAL_END, {}});
@@ -384,9 +385,9 @@ std::vector<kernel::Elem> lower_elements(const model::Set& s) {
         kernel::Elem start{f.lo, {}, 0, {}};
         if (all_ones(f.hi)) {
             put_tlv(start.udata, kElemFlags, u32_host(kIntervalOpen));
-            out.push_back(start);
+            out.push_back(std::move(start));
         } else {
-            out.push_back(start);
+            out.push_back(std::move(start));
             out.push_back(kernel::Elem{successor(f.hi), {}, NFT_SET_ELEM_INTERVAL_END, {}});
         }
     }
