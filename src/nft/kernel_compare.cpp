@@ -359,8 +359,15 @@ std::vector<std::string> compare(const Table& want, const Table& have) {
             out.reserve(v.size());
             for (const auto& e : v)
                 out.push_back(&e);
-            std::sort(out.begin(), out.end(),
-                      [](const Elem* x, const Elem* y) { return key_order(*x, *y); });
+            // The plan lists in key order and the kernel walks a set in one order or its
+            // reverse: an O(n) check spares most sorts.
+            auto less = [](const Elem* x, const Elem* y) { return key_order(*x, *y); };
+            if (std::is_sorted(out.begin(), out.end(), less)) return out;
+            if (std::is_sorted(out.rbegin(), out.rend(), less)) {
+                std::reverse(out.begin(), out.end());
+                return out;
+            }
+            std::sort(out.begin(), out.end(), less);
             return out;
         };
         std::vector<const Elem*> a = sorted(s.elems), b = sorted(h->elems);
