@@ -89,14 +89,24 @@ TEST(Encode, LargeForeignShapedTableFitsItsMessages) {
 
 #include "awf/nft/decode.hpp"
 
+namespace {
+
+// An nf_tables message header of `type` for the inet family in `buf`; attributes follow.
+nlmsghdr* nft_message(std::vector<uint32_t>& buf, uint16_t type) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | type);
+    auto* g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    g->nfgen_family = NFPROTO_INET;
+    return nlh;
+}
+
+} // namespace
+
 // Found by fuzzing the decoder: libnftnl dereferences an expression's name without checking it
 // is there. A rule message with a nameless expression is refused before libnftnl sees it.
 TEST(Decode, ARuleWithANamelessExpressionIsRefusedNotCrashed) {
     std::vector<uint32_t> buf(1024);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
-    auto* g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    g->nfgen_family = NFPROTO_INET;
+    nlmsghdr* nlh = nft_message(buf, NFT_MSG_NEWRULE);
     mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "awf");
     mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "filter_output");
     nlattr* list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
@@ -107,10 +117,7 @@ TEST(Decode, ARuleWithANamelessExpressionIsRefusedNotCrashed) {
     EXPECT_FALSE(decode_rule(nlh, "awf").has_value());
 
     // The same message with the name is decoded.
-    nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
-    g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    g->nfgen_family = NFPROTO_INET;
+    nlh = nft_message(buf, NFT_MSG_NEWRULE);
     mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "awf");
     mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "filter_output");
     list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
@@ -143,19 +150,17 @@ TEST(Decode, ElementsRoundTripThroughTheirMessages) {
         ASSERT_EQ(decoded[i], elems[i]) << "element " << i;
 }
 
-// A message cut anywhere (a length that runs past the end) yields the whole elements before the
-// cut and nothing made up: libmnl's walk stops at the first attribute that does not fit.
+// A length that runs past its container stops the walk there: the whole elements before it are
+// read, nothing is made up, nothing outside the message is read.
 TEST(Decode, ElementsOfACutMessageStopAtTheCut) {
     std::vector<uint32_t> buf(1024);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM;
-    auto* g = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    g->nfgen_family = NFPROTO_INET;
+    nlmsghdr* nlh = nft_message(buf, NFT_MSG_NEWSETELEM);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "awf");
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "web_ports");
     nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+    nlattr* last = nullptr;
     for (uint16_t port : {80, 443, 8080}) {
-        nlattr* e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+        nlattr* e = last = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
         nlattr* key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
         mnl_attr_put_u16(nlh, NFTA_DATA_VALUE, htons(port));
         mnl_attr_nest_end(nlh, key);
@@ -169,8 +174,17 @@ TEST(Decode, ElementsOfACutMessageStopAtTheCut) {
     EXPECT_EQ(whole[1].key, (kernel::Bytes{443 >> 8, 443 & 0xff}));
     EXPECT_EQ(whole[1].flags, static_cast<uint32_t>(NFT_SET_ELEM_INTERVAL_END));
 
-    // Claim 8 more bytes for the list than the message holds: the walk of the list must not
-    // read past the message, and the elements it does read are the ones that are there.
+    // The last element claims 8 more bytes than the list holds: the two before it are read,
+    // it is not.
+    last->nla_len = static_cast<uint16_t>(last->nla_len + 8);
+    std::vector<kernel::Elem> two;
+    decode_elements(nlh, two);
+    ASSERT_EQ(two.size(), 2u);
+    EXPECT_EQ(two[0], whole[0]);
+    EXPECT_EQ(two[1], whole[1]);
+    last->nla_len = static_cast<uint16_t>(last->nla_len - 8);
+
+    // The list claims 8 more bytes than the message holds: it is not walked at all.
     list->nla_len = static_cast<uint16_t>(list->nla_len + 8);
     std::vector<kernel::Elem> cut;
     decode_elements(nlh, cut);

@@ -23,7 +23,6 @@ using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule_free>>;
 using ExprPtr = std::unique_ptr<nftnl_expr, Deleter<nftnl_expr_free>>;
 using ExprIterPtr = std::unique_ptr<nftnl_expr_iter, Deleter<nftnl_expr_iter_destroy>>;
 using GenPtr = std::unique_ptr<nftnl_gen, Deleter<nftnl_gen_free>>;
-using ElemIterPtr = std::unique_ptr<nftnl_set_elems_iter, Deleter<nftnl_set_elems_iter_destroy>>;
 
 // Allocates with libnftnl's allocator; throws instead of handing out null.
 template <typename Ptr, typename Alloc> Ptr make(Alloc alloc) {
