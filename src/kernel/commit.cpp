@@ -10,7 +10,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-#include <set>
 
 namespace awf {
 
@@ -92,16 +91,16 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
     sock.send(batch.bytes().data(), batch.bytes().size());
 
     sock.seq_used_until(batch.end_seq());
-    std::set<uint32_t> pending;
-    for (const auto& o : batch.objects())
-        pending.insert(o.seq);
     auto ours = [&](uint32_t seq) {
         return seq - batch.begin_seq() < batch.end_seq() - batch.begin_seq();
     };
+    // Only the last message asked for an ack. The kernel answers a refused message whether or
+    // not it asked, after a failed commit's error (at the batch's first message), and in message
+    // order; so the last message's answer closes the batch's. A stale generation or a batch the
+    // kernel could not take is refused at the first message and nothing else answers.
+    const uint32_t last = batch.objects().empty() ? batch.begin_seq() : batch.objects().back().seq;
     std::vector<Refusal> refused;
-    // Every message asked for an ack, so the kernel answers each one, refused or not. After a
-    // refusal it may stop answering (the batch is aborted): wait briefly, then stop.
-    while (!pending.empty()) {
+    for (bool closed = false; !closed;) {
         auto buf = sock.receive(refused.empty() ? 10000 : 50);
         if (!buf) {
             if (refused.empty())
@@ -117,7 +116,7 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
                 nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
                 continue;
             auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-            pending.erase(nlh->nlmsg_seq);
+            if (nlh->nlmsg_seq == last) closed = true;
             if (err->error == 0) continue;
             Refusal r;
             r.seq = nlh->nlmsg_seq;
@@ -125,7 +124,6 @@ void commit(NetlinkSocket& sock, const Batch& batch) {
             read_ext_ack(nlh, r);
             refused.push_back(r);
         }
-        // A stale generation is refused at the batch's first message and nothing else answers.
         if (!refused.empty() && refused.front().error == ERESTART) break;
     }
     if (refused.empty()) return;

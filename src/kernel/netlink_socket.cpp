@@ -9,8 +9,10 @@
 #include <ctime>
 #include <exception>
 #include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace awf {
 
@@ -45,12 +47,39 @@ void NetlinkSocket::send(const void* data, size_t len) {
         throw Error(ExitCode::internal, "netlink send", std::strerror(errno));
 }
 
+ssize_t NetlinkSocket::recv(int flags) {
+    // As mnl_socket_recvfrom, with flags: only the kernel's messages, never a cut one.
+    sockaddr_nl addr{};
+    iovec iov{rx(), kRxSize};
+    msghdr msg{};
+    msg.msg_name = &addr;
+    msg.msg_namelen = sizeof addr;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = ::recvmsg(mnl_socket_get_fd(sock_.get()), &msg, flags);
+    if (n < 0) return n;
+    if (msg.msg_flags & MSG_TRUNC) {
+        errno = ENOSPC;
+        return -1;
+    }
+    if (addr.nl_pid != 0) {
+        errno = ESRCH;
+        return -1;
+    }
+    return n;
+}
+
 std::optional<std::string_view> NetlinkSocket::receive(int timeout_ms) {
-    pollfd p{mnl_socket_get_fd(sock_.get()), POLLIN, 0};
-    int r = ::poll(&p, 1, timeout_ms);
-    if (r < 0) throw Error(ExitCode::internal, "netlink poll", std::strerror(errno));
-    if (r == 0) return std::nullopt;
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), rx(), kRxSize);
+    // The kernel answers most requests before the send returns: poll only when nothing is
+    // queued yet.
+    ssize_t n = recv(MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{mnl_socket_get_fd(sock_.get()), POLLIN, 0};
+        int r = ::poll(&p, 1, timeout_ms);
+        if (r < 0) throw Error(ExitCode::internal, "netlink poll", std::strerror(errno));
+        if (r == 0) return std::nullopt;
+        n = recv(0);
+    }
     if (n < 0) throw Error(ExitCode::internal, "netlink receive", std::strerror(errno));
     return std::string_view(rx_.get(), static_cast<size_t>(n));
 }
@@ -58,13 +87,15 @@ std::optional<std::string_view> NetlinkSocket::receive(int timeout_ms) {
 void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
                          const std::function<void(const nlmsghdr*)>& cb) {
     send(request, len);
+    const bool single =
+        !(static_cast<const nlmsghdr*>(request)->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK));
     // Read to the end of the answer whatever happens on the way: a failed callback or an
     // interrupted dump leaves nothing queued for the next request to trip over.
     bool interrupted = false;
     int error = 0;
     std::exception_ptr failure;
     for (bool done = false; !done;) {
-        ssize_t n = mnl_socket_recvfrom(sock_.get(), rx(), kRxSize);
+        ssize_t n = recv(0);
         if (n < 0) throw Error(ExitCode::internal, "netlink dump", std::strerror(errno));
         int left = static_cast<int>(n);
         for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.get()); mnl_nlmsg_ok(nlh, left);
@@ -90,11 +121,17 @@ void NetlinkSocket::dump(const void* request, size_t len, uint32_t seq,
                 done = true;
                 break;
             }
-            if (nlh->nlmsg_type < NLMSG_MIN_TYPE || interrupted || failure) continue;
-            try {
-                cb(nlh);
-            } catch (...) {
-                failure = std::current_exception();
+            if (nlh->nlmsg_type < NLMSG_MIN_TYPE) continue;
+            if (!interrupted && !failure) {
+                try {
+                    cb(nlh);
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+            }
+            if (single) {
+                done = true;
+                break;
             }
         }
     }

@@ -241,7 +241,7 @@ std::optional<kernel::Rule> decode_rule(const nlmsghdr* nlh, const std::string& 
 
 uint32_t read_generation(NetlinkSocket& sock) {
     uint32_t seq = sock.next_seq();
-    auto req = request(NFT_MSG_GETGEN, NLM_F_ACK, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
+    auto req = request(NFT_MSG_GETGEN, 0, seq, NFPROTO_UNSPEC, [](nlmsghdr*) {});
     std::optional<uint32_t> gen;
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         GenPtr g(nftnl_gen_alloc());
@@ -274,7 +274,7 @@ std::optional<kernel::Table> read_table(NetlinkSocket& sock, const std::string& 
 
     TablePtr sel(nftnl_table_alloc());
     nftnl_table_set_str(sel.get(), NFTNL_TABLE_NAME, name.c_str());
-    auto req = request(NFT_MSG_GETTABLE, NLM_F_ACK, seq, static_cast<uint16_t>(family),
+    auto req = request(NFT_MSG_GETTABLE, 0, seq, static_cast<uint16_t>(family),
                        [&](nlmsghdr* n) { nftnl_table_nlmsg_build_payload(n, sel.get()); });
     sock.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
         if (auto t = decode_table(nlh)) table = std::move(t);

@@ -87,6 +87,27 @@ TEST(Encode, LargeForeignShapedTableFitsItsMessages) {
     EXPECT_GT(element_messages, 3000u / 512u + 1);
 }
 
+// The commit reads answers until the last message's: that message alone asks for an ack (a
+// refused one is answered whether it asked or not), and it is the last before the batch end.
+TEST(Encode, OnlyTheLastMessageAsksForAnAck) {
+    kernel::Table t = large_foreign_table();
+    Batch b = encode_replace(t, 1000);
+    std::vector<uint32_t> acked;
+    uint32_t last_object = 0;
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(b.bytes().data());
+    int left = static_cast<int>(b.bytes().size());
+    while (mnl_nlmsg_ok(nlh, left)) {
+        if (nlh->nlmsg_flags & NLM_F_ACK) acked.push_back(nlh->nlmsg_seq);
+        if (nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN && nlh->nlmsg_type != NFNL_MSG_BATCH_END)
+            last_object = nlh->nlmsg_seq;
+        nlh = mnl_nlmsg_next(nlh, &left);
+    }
+    ASSERT_GT(b.objects().size(), 10u);
+    EXPECT_EQ(acked, std::vector<uint32_t>{b.objects().back().seq});
+    EXPECT_EQ(last_object, b.objects().back().seq);
+    EXPECT_EQ(b.end_seq(), last_object + 2) << "the batch end follows it";
+}
+
 #include "awf/nft/decode.hpp"
 
 namespace {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 struct mnl_socket;
@@ -41,8 +42,9 @@ public:
     }
 
     void send(const void* data, size_t len);
-    // Runs `cb` on every message answering `seq` (a dump, or a reply and its ack) until the
-    // answer ends. The whole answer is read even when it fails, so nothing of it is left queued.
+    // Runs `cb` on every message answering `seq` (a dump, a reply and its ack, or the one reply
+    // to a request that is neither a dump nor asked for an ack) until the answer ends. The whole
+    // answer is read even when it fails, so nothing of it is left queued.
     void dump(const void* request, size_t len, uint32_t seq,
               const std::function<void(const nlmsghdr*)>& cb);
     // Receives whatever is queued into the socket's own buffer, waiting up to `timeout_ms` for
@@ -66,6 +68,7 @@ private:
     std::unique_ptr<char[]> rx_;
     static constexpr size_t kRxSize = 1 << 17;
     char* rx();
+    ssize_t recv(int flags); // into rx()
 };
 
 // The first sequence number of a socket: unique enough per process run (nft uses time(NULL)).
