@@ -311,10 +311,7 @@ std::optional<model::Rule> lift_rule(const kernel::Rule& r, uint32_t family) {
     if (!stmts) return std::nullopt;
     Rule rule{drop_dependencies(*stmts), comment_of(r.udata), {}};
     // Exact or nothing: lowering the lifted rule must give back what the kernel holds.
-    std::vector<Expr> again;
-    for (const auto& e : lower_rule(rule, family))
-        again.push_back(kernel::as_kernel_reports(e));
-    if (kernel::without_counters(again) != kernel::without_counters(r.exprs)) return std::nullopt;
+    if (!kernel::reported_as_sent(lower_rule(rule, family), r.exprs)) return std::nullopt;
     return rule;
 }
 

@@ -33,6 +33,9 @@ struct Expr {
     const Attr* get(uint16_t id) const;
     void erase(uint16_t id);
     bool operator==(const Expr&) const = default;
+
+private:
+    Attr& slot(uint16_t id);
 };
 
 // The libnftnl type of each attribute this project reads or writes, so one generic encoder and
@@ -104,8 +107,9 @@ std::vector<std::string> compare(const Table& want, const Table& have);
 // send into what we will read back.
 Expr as_kernel_reports(const Expr& sent);
 
-// The expressions with counter values cleared: counters never make two rules differ.
-std::vector<Expr> without_counters(std::vector<Expr> exprs);
+// Whether `got` is what the kernel reports for the expressions `sent` (as_kernel_reports of
+// each); counter values never make two rules differ.
+bool reported_as_sent(const std::vector<Expr>& sent, const std::vector<Expr>& got);
 
 std::string describe(const Expr& e);
 std::string describe(const Rule& r);
