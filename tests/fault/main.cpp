@@ -2,6 +2,8 @@
 // the transaction tests. Never installed; the production binary carries none of this.
 //   AWF_FAULT=invalid-object   a last rule naming a set that does not exist: the kernel refuses
 //                              the batch at its last object (atomicity, error mapping)
+//   AWF_FAULT=invalid-middle-object  the same rule first among the rules: refused mid-batch,
+//                              at a message that asked for no ack (only the last one does)
 //   AWF_FAULT=fail-readback    the read-back reports a difference: the restore path runs
 //   AWF_FAULT=concurrent:N     on the first N attempts another writer changes the ruleset
 //                              between awf-net's read and its commit (generation guard)
@@ -36,6 +38,7 @@ namespace {
 class FaultHooks : public awf::ApplyHooks {
 public:
     bool invalid_object = false;
+    bool invalid_middle_object = false;
     bool fail_readback = false;
     int concurrent_changes = 0;
     int concurrent_readback = 0;
@@ -51,7 +54,7 @@ public:
     }
 
     void planned(awf::kernel::Table& t) const override {
-        if (!invalid_object) return;
+        if (!invalid_object && !invalid_middle_object) return;
         awf::kernel::Rule r;
         r.chain = t.chains.back().name;
         awf::kernel::Expr load{"meta", {}};
@@ -60,7 +63,8 @@ public:
         lookup.set(NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1)
             .set_str(NFTNL_EXPR_LOOKUP_SET, "__awf_test_missing");
         r.exprs = {load, lookup};
-        t.rules.push_back(r);
+        if (invalid_object) t.rules.push_back(r);
+        if (invalid_middle_object) t.rules.insert(t.rules.begin(), r);
     }
 
     void before_commit(awf::NetlinkSocket& nf, int attempt) const override {
@@ -105,6 +109,8 @@ int main(int argc, char** argv) {
         };
         if (f == "invalid-object")
             hooks.invalid_object = true;
+        else if (f == "invalid-middle-object")
+            hooks.invalid_middle_object = true;
         else if (f == "fail-readback")
             hooks.fail_readback = true;
         else if (f == "abandoned-dump")

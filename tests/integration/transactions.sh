@@ -37,6 +37,15 @@ case "$out" in
     *) fail "refusal names the failing object" "$out" ;;
 esac
 expect_eq "refused batch leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
+# Refused mid-batch, at a message that asked for no ack (only the batch's last one does): the
+# kernel still answers it, so the same exit and naming, not a wait for a missing answer.
+out=$(AWF_FAULT=invalid-middle-object "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?
+expect_eq "refused mid-batch exits 4" "$rc" 4
+case "$out" in
+    *"kernel refused rule 1 of chain filter_input: No such file or directory at expression 2 (lookup)"*) pass "mid-batch refusal names the failing object and expression" ;;
+    *) fail "mid-batch refusal names the failing object and expression" "$out" ;;
+esac
+expect_eq "refused mid-batch leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
 
 # A failed read-back after the commit restores the previous state and exits 5.
 out=$(AWF_FAULT=fail-readback "$AWF_FAULTS" apply --netns "$ns" "${P2[@]}" 2>&1); rc=$?

@@ -106,6 +106,8 @@ std::vector<std::string> compare(const Table& want, const Table& have);
 // The kernel reports some attributes nft never sends (it fills them in); this turns what we
 // send into what we will read back.
 Expr as_kernel_reports(const Expr& sent);
+// The expressions as_kernel_reports may change; every other one is reported as sent.
+bool reported_differently(std::string_view expr);
 
 // Whether `got` is what the kernel reports for the expressions `sent` (as_kernel_reports of
 // each); counter values never make two rules differ.
