@@ -92,6 +92,16 @@ NamespaceHandle NamespaceHandle::open(const Target& t) {
     return h;
 }
 
+NamespaceHandle NamespaceHandle::open_foreign(const Target& t) {
+    NamespaceHandle h = open(t);
+    if (h.is_own())
+        throw Error(ExitCode::target, h.describe_,
+                    "is awf-net's own network namespace; refusing to change it (run awf-net "
+                    "from another namespace, such as the host's)",
+                    t.namespace_path());
+    return h;
+}
+
 NamespaceHandle NamespaceHandle::current() {
     NamespaceHandle h;
     h.describe_ = "own namespace";

@@ -244,7 +244,7 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
 
 ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyHooks& hooks,
                   ApplyOptions opts) {
-    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceHandle ns = NamespaceHandle::open_foreign(target);
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
     const std::string where = "table inet " + policy.policy.table + " in " + target.describe();
@@ -276,7 +276,7 @@ ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const Appl
 }
 
 bool remove_table(const std::string& table, const Target& target) {
-    NamespaceHandle ns = NamespaceHandle::open(target);
+    NamespaceHandle ns = NamespaceHandle::open_foreign(target);
     NamespaceScope in(ns);
     NetlinkSocket nf(NETLINK_NETFILTER);
     // After the table: until it is gone, marked packets still need their route.

@@ -37,6 +37,11 @@ public:
     // the target on its first call (see ResolvedNamespace); later calls duplicate that fd.
     static NamespaceHandle open(const Target& t);
     static NamespaceHandle current();
+    // open(), refused (exit 3) when the target is awf-net's own network namespace: on a host
+    // that is the host's (cli.md: awf-net never firewalls the namespace it runs in). Every
+    // command that changes a namespace opens its target this way; `/proc/self/ns/net`,
+    // `--pid $$` and a bind mount of either are all the same namespace by identity.
+    static NamespaceHandle open_foreign(const Target& t);
 
     int fd() const { return fd_.get(); }
     const std::string& describe() const { return describe_; }
