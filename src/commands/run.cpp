@@ -36,6 +36,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
                     "give exactly one of --user USER[:GROUP] and --as-root");
     if (command.empty()) throw Error(ExitCode::invalid_input, "run", "no COMMAND after --");
     SandboxSpec spec{target, std::nullopt, command, {}};
+    spec.user_namespaces = ctx.env("AWF_RUN_NO_USERNS").value_or("") != "1";
     if (!as_root) spec.user = parse_identity(vm["user"].as<std::string>());
     if (vm.count("writable"))
         for (const auto& w : vm["writable"].as<std::vector<std::string>>()) {

@@ -3,24 +3,25 @@
 #include "awf/sandbox/sandbox.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/fd.hpp"
+#include "awf/sandbox/process_sandbox.hpp"
+#include "awf/sandbox/seccomp.hpp"
 
-#include <cap-ng.h>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
-#include <fcntl.h>
-#include <fstream>
 #include <grp.h>
 #include <iostream>
-#include <linux/mount.h>
 #include <memory>
 #include <pwd.h>
 #include <sched.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace awf {
@@ -38,61 +39,95 @@ Error step_failed(const std::string& step) {
     return Error(ExitCode::internal, "run: " + step, std::strerror(errno));
 }
 
-void mount_or_throw(const char* src, const char* dst, const char* type, unsigned long flags,
-                    const std::string& step) {
-    if (::mount(src, dst, type, flags, nullptr) != 0) throw step_failed(step);
-}
-
 // What `ip netns exec NAME` does: the namespace's own resolv.conf, hosts, ... over /etc.
-void bind_netns_etc(const Target& t) {
-    if (t.netns.empty() || t.netns.find('/') != std::string::npos) return;
+std::vector<std::pair<std::string, std::string>> netns_etc_files(const Target& t) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (t.netns.empty() || t.netns.find('/') != std::string::npos) return out;
     std::string dir = "/etc/netns/" + t.netns;
     DIR* d = ::opendir(dir.c_str());
-    if (!d) return;
+    if (!d) return out;
     std::unique_ptr<DIR, int (*)(DIR*)> closer(d, ::closedir);
     while (dirent* e = ::readdir(d)) {
         std::string name = e->d_name;
         if (name == "." || name == "..") continue;
-        std::string src = dir + "/" + name, dst = "/etc/" + name;
         struct stat st {};
-        if (::lstat(dst.c_str(), &st) != 0) continue; // nothing to cover
-        mount_or_throw(src.c_str(), dst.c_str(), nullptr, MS_BIND, "bind " + src + " over " + dst);
+        if (::lstat(("/etc/" + name).c_str(), &st) != 0) continue; // nothing to cover
+        out.emplace_back(dir + "/" + name, "/etc/" + name);
     }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
-// mount_setattr(2) (Linux 5.12): one call changes a whole tree of mounts and keeps each mount's
-// other flags (nosuid, nodev, noexec) as they were.
-void set_read_only(const std::string& path, bool read_only, bool recursive) {
-    mount_attr attr{};
-    (read_only ? attr.attr_set : attr.attr_clr) = MOUNT_ATTR_RDONLY;
-    unsigned flags = recursive ? AT_RECURSIVE : 0;
-    if (::syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), flags, &attr, sizeof attr) != 0)
-        throw step_failed(std::string(read_only ? "make " : "make writable ") + path +
-                          (read_only ? " read-only" : ""));
+// Only real directories: /var/run is a link to /run on most systems, hidden with it.
+std::vector<std::string> existing_directories(const std::vector<std::string>& paths) {
+    std::vector<std::string> out;
+    for (const auto& p : paths) {
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) out.push_back(p);
+    }
+    return out;
 }
 
-// The kernel's own account of this process's capability sets, not libcap-ng's cached one.
-void verify_no_capabilities() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    int seen = 0;
-    while (std::getline(status, line)) {
-        for (const char* key : {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"}) {
-            if (line.rfind(key, 0) != 0) continue;
-            ++seen;
-            if (line.find_first_not_of("0 \t", std::strlen(key)) != std::string::npos)
-                throw Error(ExitCode::internal, "run: drop capabilities",
-                            "the kernel still reports " + line);
-        }
-        if (line.rfind("NoNewPrivs:", 0) == 0) {
-            ++seen;
-            if (line.find('1') == std::string::npos)
-                throw Error(ExitCode::internal, "run: no_new_privs", "not set: " + line);
-        }
+struct Outside {
+    uid_t uid;
+    gid_t gid;
+};
+
+// Root inside the sandbox is nobody outside: it owns nothing of the host's.
+Outside outside_ids(const Identity& inside) {
+    if (inside.uid != 0) return {inside.uid, inside.gid};
+    const passwd* pw = ::getpwnam("nobody");
+    return pw ? Outside{pw->pw_uid, pw->pw_gid} : Outside{65534, 65534};
+}
+
+// Become `who` for good: supplementary groups gone, then gid, then uid (which clears every
+// capability, the bounding set aside; no_new_privs keeps exec from granting any back).
+bool become(const Outside& who) {
+    return ::setgroups(0, nullptr) == 0 && ::setresgid(who.gid, who.gid, who.gid) == 0 &&
+           ::setresuid(who.uid, who.uid, who.uid) == 0;
+}
+
+// Whether `who` may make a user namespace here (user.max_user_namespaces, a distribution's
+// unprivileged_userns_clone, an LSM): asked of the kernel in a child that then exits.
+bool user_namespaces_allowed(const Outside& who) {
+    pid_t child = ::fork();
+    if (child < 0) throw step_failed("fork");
+    if (child == 0) std::_Exit(become(who) && ::unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) throw step_failed("wait");
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+Fd seccomp_program() {
+    auto filter = terminal_injection_filter();
+    // Inherited by bubblewrap (no close-on-exec), which reads it whole.
+    Fd fd(static_cast<int>(::syscall(SYS_memfd_create, "awf-net-seccomp", 0)));
+    if (!fd) throw step_failed("memfd_create");
+    size_t size = filter.size() * sizeof(sock_filter);
+    if (::write(fd.get(), filter.data(), size) != static_cast<ssize_t>(size) ||
+        ::lseek(fd.get(), 0, SEEK_SET) != 0)
+        throw step_failed("write the seccomp program");
+    return fd;
+}
+
+// execvp's search, done before the sandbox exists so that a missing command is 127 (as env(1)
+// says it), not bubblewrap's 1. The sandbox sees the same tree, read-only.
+std::optional<std::string> find_command(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    size_t start = 0;
+    while (start <= dirs.size()) {
+        size_t colon = dirs.find(':', start);
+        std::string dir = dirs.substr(start, colon == std::string::npos ? colon : colon - start);
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+        if (colon == std::string::npos) break;
+        start = colon + 1;
     }
-    if (seen != 6)
-        throw Error(ExitCode::internal, "run: drop capabilities",
-                    "cannot read the capability sets from /proc/self/status");
+    return std::nullopt;
 }
 
 } // namespace
@@ -128,61 +163,46 @@ Identity parse_identity(const std::string& spec) {
 
 void enter_sandbox_and_exec(const SandboxSpec& spec) {
     if (spec.command.empty()) throw Error(ExitCode::invalid_input, "run", "no COMMAND after --");
+    if (::access(kBwrap, X_OK) != 0)
+        throw Error(ExitCode::internal, "run", "bubblewrap is needed for the command's sandbox",
+                    kBwrap);
+    auto program = find_command(spec.command[0]);
+    if (!program) {
+        std::cerr << "awf-net: error: run: " << spec.command[0] << ": command not found\n";
+        std::_Exit(127);
+    }
 
-    // The process joins the namespace for good (NamespaceScope would switch back).
-    NamespaceHandle ns = NamespaceHandle::open(spec.target);
+    // The process joins the namespace for good (NamespaceScope would switch back); bubblewrap
+    // and the command inherit it. It is owned by the host's user namespace, so no capability
+    // the command could gain in a namespace of its own reaches its policy or /proc/sys/net.
+    NamespaceHandle ns = NamespaceHandle::open_foreign(spec.target);
     if (::setns(ns.fd(), CLONE_NEWNET) != 0)
         throw Error(ExitCode::target, spec.target.describe(), std::strerror(errno));
 
-    // A private mount namespace: the read-only /proc/sys and /etc binds are the command's alone.
-    if (::unshare(CLONE_NEWNS) != 0) throw step_failed("unshare mount namespace");
-    mount_or_throw(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, "make mounts private");
-    bind_netns_etc(spec.target);
-    // Root without capabilities can still write files it owns; /proc/sys/net (IPv6,
-    // route_localnet, ...) must not be one of them.
-    mount_or_throw("/proc/sys", "/proc/sys", nullptr, MS_BIND | MS_REC, "bind /proc/sys");
-    mount_or_throw(nullptr, "/proc/sys", nullptr,
-                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "remount /proc/sys read-only");
-    // Each writable path becomes a mount of its own, so that it can stay writable below.
-    for (const auto& w : spec.writable)
-        mount_or_throw(w.c_str(), w.c_str(), nullptr, MS_BIND | MS_REC, "bind --writable " + w);
-    set_read_only("/", true, true);
-    for (const auto& w : spec.writable)
-        set_read_only(w, false, false);
+    Identity inside = spec.user.value_or(Identity{0, 0, "root"});
+    Outside outside = outside_ids(inside);
+    ProcessSandbox box;
+    box.uid = inside.uid;
+    box.gid = inside.gid;
+    box.user_namespace = spec.user_namespaces && user_namespaces_allowed(outside);
+    box.read_only_files = netns_etc_files(spec.target);
+    box.hidden = existing_directories(sensitive_directories());
+    box.writable = spec.writable;
+    Fd seccomp = seccomp_program();
+    box.seccomp_fd = seccomp.get();
+    box.command = spec.command;
+    box.command[0] = *program;
+    std::vector<std::string> args = bwrap_argv(box);
 
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw step_failed("no_new_privs");
-
-    // Every set empty, bounding and ambient included; the securebits locked so that exec as
-    // root grants nothing back.
-    capng_clear(CAPNG_SELECT_ALL);
-    if (spec.user) {
-        int rc =
-            capng_change_id(static_cast<int>(spec.user->uid), static_cast<int>(spec.user->gid),
-                            static_cast<capng_flags_t>(CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
-                                                       CAPNG_CLEAR_AMBIENT));
-        if (rc != 0)
-            throw Error(ExitCode::internal, "run: switch to " + spec.user->describe,
-                        "libcap-ng error " + std::to_string(rc));
-    } else {
-        if (::setgroups(0, nullptr) != 0) throw step_failed("drop supplementary groups");
-        if (capng_lock() != 0)
-            throw Error(ExitCode::internal, "run: lock securebits", "libcap-ng refused");
-        if (capng_apply(CAPNG_SELECT_ALL) != 0)
-            throw Error(ExitCode::internal, "run: drop capabilities", "libcap-ng refused");
-    }
-    if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
-        throw Error(ExitCode::internal, "run: drop capabilities", "some remained");
-    verify_no_capabilities();
-
+    if (box.user_namespace && !become(outside))
+        throw step_failed("switch to uid " + std::to_string(outside.uid));
     std::vector<char*> argv;
-    for (const auto& a : spec.command)
-        argv.push_back(const_cast<char*>(a.c_str()));
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    int err = errno;
-    std::cerr << "awf-net: error: run: " << spec.command[0] << ": " << std::strerror(err) << "\n";
-    std::_Exit(err == ENOENT ? 127 : 126);
+    ::execv(kBwrap, argv.data());
+    throw step_failed(std::string("exec ") + kBwrap);
 }
 
 } // namespace awf

@@ -32,7 +32,7 @@ for attempt in "nft flush ruleset" "nft delete table inet awf" \
 done
 expect_eq "the policy is unchanged after every attempt" "$(ruleset_text "$ns")" "$before"
 expect_eq "route_localnet still 0" "$(ip netns exec "$ns" sysctl -n net.ipv4.conf.all.route_localnet)" 0
-out=$(run_root python3 -c '
+out=$(run_root /usr/bin/python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 try: s.sendto(b"x", ("203.0.113.9", 9999)); print("sent")
@@ -55,12 +55,68 @@ sum=$(sha256sum < "$AWF")
 out=$(run_root sh -c "cat /bin/true > '$AWF'" 2>&1)
 expect_eq "as root, awf-net's own binary cannot be replaced" "$(sha256sum < "$AWF")" "$sum"
 work=$(mktemp -d)
+chown 65534:65534 "$work" # root inside is nobody outside
 expect_exit "a --writable path can be written" 0 "$AWF" run --netns "$ns" --as-root --writable "$work" -- sh -c "echo ok > '$work/f'"
 expect_eq "and the write landed" "$(cat "$work/f" 2>/dev/null)" "ok"
+expect_eq "written by root inside, owned by nobody on the host" "$(stat -c %u "$work/f" 2>/dev/null)" 65534
 expect_exit "but only that path" 1 "$AWF" run --netns "$ns" --as-root --writable "$work" -- sh -c "touch '$marker'"
 rm -rf "$work" "$marker"
 expect_exit "a --writable that is not an absolute existing path is exit 2" 2 "$AWF" run --netns "$ns" --as-root --writable relative -- true
 expect_eq "the machine's own / is still writable afterwards" "$(findmnt -no OPTIONS / | tr ',' '\n' | grep -cx rw)" 1
+
+# The command's sandbox (bubblewrap): what root without capabilities could still reach on the
+# host, tried as root and as a user, with a user namespace and without one (platforms that
+# refuse them). Each target is first shown to answer from the host.
+img=$(mktemp); head -c 65536 /dev/zero > "$img"
+loopdev=$(losetup -f --show "$img")
+[[ -b $loopdev ]] || fail "a loop device for the block-device attack" "$loopdev"
+sock=/run/awf-test-$p.sock
+/usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"root-only\n"); c.close()' "$sock" &
+CLEANUP_PIDS+=($!)
+sleep 300 & victim=$!
+CLEANUP_PIDS+=($victim)
+for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
+connect="/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(s.recv(64).decode().strip())' $sock"
+expect_eq "the root-only socket answers on the host" "$(eval "$connect" 2>&1)" "root-only"
+expect_eq "the digest key exists on the host" "$(test -s /var/lib/awf-net/digest.key && echo yes)" yes
+img_sum=$(sha256sum < "$img")
+for mode in userns no-userns; do
+    env=(); [[ $mode == no-userns ]] && env=(AWF_RUN_NO_USERNS=1)
+    for who in "--as-root" "--user 1000:1000"; do
+        # shellcheck disable=SC2206
+        r=(env "${env[@]}" "$AWF" run --netns "$ns" $who --)
+        label="$mode, $who"
+        out=$("${r[@]}" sh -c "printf attack > $loopdev" 2>&1)
+        expect_eq "$label: a root-owned block device cannot be written" "$(sha256sum < "$img")" "$img_sum"
+        out=$("${r[@]}" sh -c "$connect" 2>&1); rc=$?
+        [[ $rc -ne 0 && $out != *root-only* ]] && pass "$label: a root-only socket of the host cannot be reached" || \
+            fail "$label: a root-only socket of the host cannot be reached" "$out"
+        "${r[@]}" sh -c "kill -KILL $victim" >/dev/null 2>&1
+        kill -0 "$victim" 2>/dev/null && pass "$label: a host process cannot be killed" || fail "$label: a host process cannot be killed"
+        out=$("${r[@]}" cat /var/lib/awf-net/digest.key 2>&1 | od -An -c | head -c 40); rc=${PIPESTATUS[0]}
+        [[ $("${r[@]}" sh -c 'cat /var/lib/awf-net/digest.key | wc -c' 2>/dev/null) == 0 ]] && pass "$label: the digest key cannot be read" || \
+            fail "$label: the digest key cannot be read" "$out"
+        expect_eq "$label: its own PID namespace (bubblewrap is its init; the host's processes are not there)" \
+            "$("${r[@]}" sh -c "cat /proc/1/comm; test -e /proc/$victim && echo visible" 2>&1)" bwrap
+        expect_eq "$label: a private /dev" "$("${r[@]}" ls /dev 2>&1 | grep -c -E '^(loop|vd|sd|nvme|mem|kmsg)')" 0
+        expect_eq "$label: no capability, no_new_privs" \
+            "$("${r[@]}" sh -c 'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):" /proc/self/status' | awk '{print $2}' | sort -u | tr '\n' ' ')" \
+            "0000000000000000 1 "
+        # TIOCSTI would push keystrokes into the caller's terminal; on /dev/null it is ENOTTY
+        # without the filter, EPERM with it.
+        expect_eq "$label: terminal injection (TIOCSTI) is refused" \
+            "$("${r[@]}" /usr/bin/python3 -c 'import fcntl, termios
+try: fcntl.ioctl(0, termios.TIOCSTI, b"x"); print("done")
+except OSError as e: print(e.errno)' < /dev/null 2>&1)" 1
+    done
+done
+expect_eq "without one, root stays root (no capability)" "$(AWF_RUN_NO_USERNS=1 "$AWF" run --netns "$ns" --as-root -- id -u)" 0
+expect_eq "without one, --user still takes effect" "$(AWF_RUN_NO_USERNS=1 "$AWF" run --netns "$ns" --user 1000:1000 -- sh -c 'id -u; id -G' | tr '\n' ' ')" "1000 1000 "
+losetup -d "$loopdev"; rm -f "$img" "$sock"
 
 run_root sh -c 'exit 42'
 expect_eq "the command's exit status passes through" "$?" 42

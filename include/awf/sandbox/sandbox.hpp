@@ -1,7 +1,7 @@
 // Turning this process into the sandboxed command (`awf-net run`): join the target network
-// namespace, a private mount namespace with every mount read-only but the --writable paths,
-// no capabilities in any set (checked in /proc/self/status),
-// no_new_privs, the requested user; then exec. Every step is checked; nothing runs half-done.
+// namespace, then exec bubblewrap with the sandbox process_sandbox.hpp plans (PID, IPC, mount
+// and, where allowed, user namespaces; private /dev, /tmp, /run; no capability; no_new_privs;
+// the requested user). Every step before exec is checked; nothing runs half-done.
 #pragma once
 
 #include "awf/kernel/netns.hpp"
@@ -30,6 +30,9 @@ struct SandboxSpec {
     // names with --writable): root without capabilities still owns /etc, /usr and awf-net's
     // own files, and could otherwise undo the policy later (a cron job, a replaced binary).
     std::vector<std::string> writable;
+    // false: no user namespace even where the platform allows one (AWF_RUN_NO_USERNS=1, so that
+    // the fallback for platforms without them is tested where they exist).
+    bool user_namespaces = true;
 };
 
 // Does not return on success. Throws awf::Error when a step fails before exec; exits 126/127
