@@ -17,8 +17,11 @@ namespace awf::cli {
 
 namespace {
 
+// The pod's own choice (annotation, CNI_ARGS) is a tenant's; the conflist's is root's.
 Policy named_policy(const CniRequest& r, const std::string& name) {
-    return policy_from_raw(raw_from_named_policy(r.policy_dir, name, policy_chooser(r)));
+    bool tenant = r.annotation_policy || r.args_policy;
+    return policy_from_raw(tenant ? raw_from_tenant_policy(r.policy_dir, name, policy_chooser(r))
+                                  : raw_from_named_policy(r.policy_dir, name, policy_chooser(r)));
 }
 
 KnownFacts known_facts(const CniRequest& r) {
@@ -108,7 +111,7 @@ void status(const CniRequest& r) {
     struct stat st {};
     if (::stat(r.policy_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw CniError(CniCode::not_available, "policyDir " + r.policy_dir, "not a directory");
-    std::vector<std::string> names = r.allowed_policies;
+    std::vector<std::string> names = r.allowed_policies.value_or(std::vector<std::string>{});
     names.push_back(r.conf_policy.value_or("default"));
     for (const auto& n : names) {
         try {

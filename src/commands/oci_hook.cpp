@@ -78,8 +78,8 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
     merge_lower_precedence(raw, raw_from_config_flags(vm));
     if (state.policy_name)
         merge_lower_precedence(
-            raw, raw_from_named_policy(policy_dir(vm), *state.policy_name,
-                                       std::string("annotation ") + kPolicyAnnotation));
+            raw, raw_from_tenant_policy(policy_dir(vm), *state.policy_name,
+                                        std::string("annotation ") + kPolicyAnnotation));
     if (vm["from-env"].as<bool>()) merge_lower_precedence(raw, raw_from_env(ctx.env));
     Policy policy = policy_from_raw(raw);
 

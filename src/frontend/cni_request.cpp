@@ -235,10 +235,11 @@ CniRequest parse_cni_request(const EnvLookup& env, std::string_view stdin_text) 
     r.policy_dir = optional_string(conf, "policyDir", "").value_or(default_policy_dir());
     if (r.policy_dir.empty() || r.policy_dir[0] != '/')
         throw CniError(CniCode::invalid_config, "policyDir", "not an absolute path");
+    if (conf.contains("allowedPolicies")) r.allowed_policies.emplace();
     for (const auto& p : array_field(conf, "allowedPolicies", "")) {
         if (!p.is_string())
             throw CniError(CniCode::invalid_config, "allowedPolicies", "not a list of names");
-        r.allowed_policies.push_back(
+        r.allowed_policies->push_back(
             policy_name_field(p.get<std::string>(), "network configuration \"allowedPolicies\""));
     }
     if (r.command == CniCommand::status || r.command == CniCommand::gc) return r;
@@ -286,10 +287,12 @@ std::string selected_policy(const CniRequest& r) {
     const std::optional<std::string>& pod =
         r.annotation_policy ? r.annotation_policy : r.args_policy;
     if (pod) {
-        if (!r.allowed_policies.empty() &&
-            std::find(r.allowed_policies.begin(), r.allowed_policies.end(), *pod) ==
-                r.allowed_policies.end())
-            throw input_error(policy_chooser(r), *pod, "not among the network's allowedPolicies");
+        if (r.allowed_policies && std::find(r.allowed_policies->begin(), r.allowed_policies->end(),
+                                            *pod) == r.allowed_policies->end())
+            throw input_error(policy_chooser(r), *pod,
+                              r.allowed_policies->empty()
+                                  ? "the network's allowedPolicies is empty: pods choose none"
+                                  : "not among the network's allowedPolicies");
         return *pod;
     }
     return r.conf_policy.value_or("default");

@@ -30,10 +30,19 @@ RawOptions raw_from_named_policy(const std::string& dir, const std::string& name
         throw input_error("--policy-dir", dir, "not an absolute path");
     const std::string path = dir + "/" + name + ".conf";
     // The directory is root's; the file itself must be a regular file there (not a link).
-    auto text =
-        read_regular_file({{}, path}, 1 << 20, ExitCode::invalid_input, "policy " + name);
+    auto text = read_regular_file({{}, path}, 1 << 20, ExitCode::invalid_input, "policy " + name);
     if (!text) throw input_error(where, name, "no such policy (" + path + ")");
     return raw_from_config_text(*text, "policy " + name);
+}
+
+RawOptions raw_from_tenant_policy(const std::string& dir, const std::string& name,
+                                  const std::string& where) {
+    RawOptions raw = raw_from_named_policy(dir, name, where);
+    if (policy_from_raw(raw).role == Role::proxy)
+        throw input_error(where, name,
+                          "a proxy-role policy filters nothing; only root's own configuration "
+                          "may choose it");
+    return raw;
 }
 
 } // namespace awf

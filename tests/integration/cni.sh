@@ -21,6 +21,8 @@ export CNI_PATH=$work/bin
 printf 'dns-servers = 10.99.0.1\n' > "$work/policies/default.conf"
 printf 'dns-servers = 10.99.0.1\nallow-host-ports = 8080\ninbound = none\n' > "$work/policies/agent.conf"
 printf 'TOP-SECRET-cni\n' > "$work/secret"
+# Squid's own namespace's policy (intercept's proxy role): it filters nothing where it lands.
+printf 'role = proxy\nintercept = true\n' > "$work/policies/squid.conf"
 
 # conflist VERSION NAME AWF_ENTRY_JSON|"": the bridge (10.99.0.1 on the node's br) chained with
 # awf-net's entry.
@@ -145,6 +147,16 @@ bounded=$(conflist 1.0.0 bounded '{"type":"awf-net","policy":"default","policyDi
 out=$(cni "$bounded" ADD c4 "$p-c2" --annotation io.github.awf-net.policy=agent 2>&1); rc=$?
 [[ $rc -ne 0 && $out == *"not among the network's allowedPolicies"* && $(has_table "$p-c2") == no ]] && \
     pass "allowedPolicies: a pod cannot pick a policy the network does not list" || fail "allowedPolicies bound the pod's choice" "$out"
+for how in "--annotation io.github.awf-net.policy=squid" "--args AWF_POLICY=squid"; do
+    # shellcheck disable=SC2086
+    out=$(cni "$awfnet" ADD c6 "$p-c2" $how 2>&1); rc=$?
+    [[ $rc -ne 0 && $out == *"proxy-role policy filters nothing"* && $(has_table "$p-c2") == no ]] && \
+        pass "a pod cannot choose a proxy-role policy ($how)" || fail "a pod cannot choose a proxy-role policy ($how)" "$out"
+done
+emptylist=$(conflist 1.0.0 emptylist '{"type":"awf-net","policy":"default","policyDir":"'$work/policies'","allowedPolicies":[],"capabilities":{"io.kubernetes.cri.pod-annotations":true}}')
+out=$(cni "$emptylist" ADD c7 "$p-c2" --annotation io.github.awf-net.policy=default 2>&1); rc=$?
+[[ $rc -ne 0 && $out == *"allowedPolicies is empty"* && $(has_table "$p-c2") == no ]] && \
+    pass "\"allowedPolicies\": [] allows no choice at all" || fail "\"allowedPolicies\": [] allows no choice at all" "$out"
 
 # Spec 0.4.0: the same chain, answered in 0.4.0.
 old=$(conflist 0.4.0 old "$entry")

@@ -149,8 +149,10 @@ runc delete -f "$p-ann" >/dev/null 2>&1
 secret=$bundles/secret.conf
 printf 'TOP-SECRET-7f3a\n' > "$secret"
 chmod 600 "$secret"
+printf 'role = proxy\nintercept = true\n' > "$policies/squid.conf"
 for spec in "policy|$secret|not a policy name" "policy|../secret|not a policy name" \
-            "policy|nosuch|no such policy" "config|$secret|no longer accepted"; do
+            "policy|nosuch|no such policy" "config|$secret|no longer accepted" \
+            "policy|squid|proxy-role policy filters nothing"; do
     IFS='|' read -r key value why <<< "$spec"
     make_bundle "named-$key" '["--policy-dir", "'"$policies"'"]' "c.setdefault('annotations', {})['io.github.awf-net.$key'] = '$value'"
     out=$(timeout 60 runc run -b "$bundles/named-$key" "$p-named" 2>&1); rc=$?

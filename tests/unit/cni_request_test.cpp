@@ -180,6 +180,22 @@ TEST(CniRequest, AllowedPoliciesBoundWhatAPodMayPick) {
               "strict");
 }
 
+TEST(CniRequest, AnEmptyAllowedPoliciesAllowsNoChoice) {
+    Env env = add_env();
+    auto [code, msg] = refusal(env, R"({"cniVersion":"1.0.0","policy":"strict","allowedPolicies":[],
+        "runtimeConfig":{"io.kubernetes.cri.pod-annotations":{"io.github.awf-net.policy":"strict"}}})");
+    EXPECT_EQ(code, 102);
+    EXPECT_NE(msg.find("allowedPolicies is empty"), std::string::npos) << msg;
+    // No choice by the pod: the network's own policy, as with the key absent.
+    EXPECT_EQ(selected_policy(parse_cni_request(
+                  lookup(env), R"({"cniVersion":"1.0.0","policy":"strict","allowedPolicies":[]})")),
+              "strict");
+    // Absent: any policy of the directory.
+    EXPECT_EQ(selected_policy(parse_cni_request(lookup(env), R"({"cniVersion":"1.0.0",
+        "runtimeConfig":{"io.kubernetes.cri.pod-annotations":{"io.github.awf-net.policy":"build"}}})")),
+              "build");
+}
+
 TEST(CniRequest, TheRetiredPathAnnotationIsRefusedUnread) {
     auto [code, msg] = refusal(add_env(), R"({"cniVersion":"1.0.0","runtimeConfig":{
         "io.kubernetes.cri.pod-annotations":{"io.github.awf-net.config":"/root/secret"}}})");

@@ -77,3 +77,21 @@ TEST(PolicyName, RefusalsNameThePolicyNeverTheFile) {
     // The directory comes from root's own configuration, and must be absolute.
     EXPECT_THROW(raw_from_named_policy("relative/dir", "agent", "--policy"), Error);
 }
+
+TEST(PolicyName, ATenantCannotChooseAProxyRolePolicy) {
+    PolicyDir d;
+    d.write("squid.conf", "role = proxy\nintercept = true\n");
+    d.write("agent.conf", "intercept = true\n");
+    // Root's own configuration may name it (the Squid pod's conflist entry, flags).
+    EXPECT_NO_THROW(raw_from_named_policy(d.path, "squid", "--policy"));
+    try {
+        raw_from_tenant_policy(d.path, "squid", "annotation io.github.awf-net.policy");
+        ADD_FAILURE() << "a tenant chose a proxy-role policy";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ExitCode::invalid_input);
+        EXPECT_NE(std::string(e.what()).find("proxy-role policy filters nothing"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_NO_THROW(raw_from_tenant_policy(d.path, "agent", "annotation io.github.awf-net.policy"));
+}

@@ -58,9 +58,11 @@ struct CniRequest {
     std::string ifname;
 
     // Root's: the conflist entry.
-    std::optional<std::string> conf_policy;    // "policy"
-    std::string policy_dir;                    // "policyDir", else the build's default
-    std::vector<std::string> allowed_policies; // "allowedPolicies": what pods may pick
+    std::optional<std::string> conf_policy; // "policy"
+    std::string policy_dir;                 // "policyDir", else the build's default
+    // "allowedPolicies": what pods may pick; absent: any policy, [] none (a pod's choice is
+    // then refused).
+    std::optional<std::vector<std::string>> allowed_policies;
     // The pod's: at most one may choose, and only a name.
     std::optional<std::string> annotation_policy; // runtimeConfig pod annotation
     std::optional<std::string> args_policy;       // CNI_ARGS AWF_POLICY

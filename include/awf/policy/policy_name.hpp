@@ -23,4 +23,10 @@ bool is_policy_name(std::string_view name);
 RawOptions raw_from_named_policy(const std::string& dir, const std::string& name,
                                  const std::string& where);
 
+// The same, for a name a tenant chose (an annotation, CNI_ARGS): a policy of role proxy filters
+// nothing in the namespace it is installed in (it only redirects, for Squid's own namespace), so
+// it is root's own choice only (flags, the conflist's "policy") and refused here, exit 2.
+RawOptions raw_from_tenant_policy(const std::string& dir, const std::string& name,
+                                  const std::string& where);
+
 } // namespace awf
