@@ -148,8 +148,11 @@ std::optional<Recorded> parse_table_comment(const std::string& comment) {
 namespace {
 
 // Squid's namespace in intercept mode: steered packets arrive addressed to the real
-// destination (not local here) and are redirected to Squid's intercept ports, where Squid finds
-// the original destination in this namespace's conntrack table. Nothing else is touched.
+// destination and are redirected to Squid's intercept ports, where Squid finds the original
+// destination in this namespace's conntrack table. Every destination, those local to this
+// namespace included: a sandbox reaches through it exactly what it reaches in proxy mode
+// (Squid), never a service that listens here on a web port. Only TCP to the web ports of new
+// connections arriving from outside is touched (prerouting sees nothing Squid itself sends).
 model::Table plan_proxy(const PlanInputs& in, std::string_view key) {
     Table t;
     t.name = in.table;
@@ -159,7 +162,6 @@ model::Table plan_proxy(const PlanInputs& in, std::string_view key) {
     Chain pre{"nat_prerouting", ChainType::nat,      Hook::prerouting,
               kNatPriority,     VerdictCode::accept, {}};
     pre.rules = {
-        rule("proxy: local destination", {eq(Field::fib_daddr_type, RTN_LOCAL), Counter{}, accept}),
         rule("proxy: tls to squid's intercept port",
              {eq(Field::meta_nfproto, NFPROTO_IPV4),
               in_set({Field::tcp_dport}, "intercept_tls_ports"), Counter{},

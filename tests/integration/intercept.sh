@@ -55,6 +55,23 @@ case "$rc $out" in "0 "*"intercepted TCP ports 80,443,8443,9443 (TLS 443,8443,94
 out=$("$AWF" dump --netns "$squidns"); rc=$?
 case "$rc $out" in "0 "*"role proxy"*"# verified"*"redirect to :3130"*"redirect to :3129"*) pass "dump verifies Squid's side" ;;
     *) fail "dump verifies Squid's side" "$rc $(echo "$out" | head -12)" ;; esac
+
+# A service local to Squid's namespace on a web port (here on a second loopback address) is
+# reached by Squid's own namespace, never by a sandbox steered there: as in proxy mode, the
+# sandbox reaches Squid, which refuses a bare IP.
+ip -n "$squidns" addr add 198.51.100.77/32 dev lo
+ip netns exec "$squidns" python3 "$ROOT/tests/integration/origin.py" "$state/local.log" http:80 --bind 198.51.100.77 >/dev/null 2>&1 &
+CLEANUP_PIDS+=($!)
+for _ in $(seq 50); do ip netns exec "$squidns" ss -Hltn "sport = :80" | grep -q 198.51.100.77 && break; sleep 0.1; done
+out=$(ip netns exec "$squidns" "${CURL[@]}" http://198.51.100.77/)
+case "$out" in *"origin 80"*) pass "a service local to Squid's namespace answers there" ;; *) fail "a service local to Squid's namespace answers there" "$out" ;; esac
+before=$(grep -c " request " "$state/local.log" 2>/dev/null)
+out=$(in_agent "${CURL[@]}" -o /dev/null -w '%{http_code}' http://198.51.100.77/)
+expect_eq "a sandbox steered to it meets Squid, which refuses the bare IP (403)" "$out" 403
+expect_eq "... and the local service saw nothing" "$(grep -c " request " "$state/local.log" 2>/dev/null)" "$before"
+out=$("$AWF" explain --netns "$agent" tcp/198.51.100.77:80)
+case "$out" in *"intercepted by Squid at 172.30.0.10, HTTP"*) pass "explain agrees: intercepted by Squid" ;; *) fail "explain agrees: intercepted by Squid" "$out" ;; esac
+
 out=$("$AWF" explain --netns "$agent" tcp/203.0.113.10:443 tcp/203.0.113.10:80 tcp/203.0.113.10:22)
 case "$out" in *"intercepted by Squid at 172.30.0.10, TLS"*"intercepted by Squid at 172.30.0.10, HTTP"*"rejected"*) pass "explain names the intercept outcome" ;;
     *) fail "explain names the intercept outcome" "$out" ;; esac
