@@ -4,12 +4,12 @@
 #include "awf/commands/options.hpp"
 
 #include "awf/base/error.hpp"
+#include "awf/base/file.hpp"
+#include "awf/base/text.hpp"
 #include "awf/frontend/oci_state.hpp"
 #include "awf/policy/policy_name.hpp"
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,12 +17,19 @@ namespace awf::cli {
 
 namespace {
 
-std::string read_file_bounded(const std::string& path, const std::string& what) {
-    std::ifstream in(path);
-    if (!in) throw input_error(what, path, "cannot be read");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+constexpr size_t kMaxBundleConfig = 4 << 20;
+
+// Like every file a less trusted party may shape: no link at the end, a regular file (a FIFO is
+// never opened), bounded; its content never goes into an error.
+std::string read_bundle_config(const std::string& bundle) {
+    const std::string what = "OCI bundle config " + printable(bundle) + "/config.json";
+    auto text = read_regular_file({{}, bundle + "/config.json"}, kMaxBundleConfig,
+                                  ExitCode::invalid_input, what);
+    if (!text) throw Error(ExitCode::invalid_input, what, "no such file");
+    if (text->size() >= kMaxBundleConfig)
+        throw Error(ExitCode::invalid_input, what,
+                    "larger than " + std::to_string(kMaxBundleConfig >> 20) + " MiB");
+    return *text;
 }
 
 } // namespace
@@ -44,8 +51,7 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
     if (::access(proc.c_str(), F_OK) != 0)
         throw Error(ExitCode::target, "OCI state.pid", "no such process",
                     std::to_string(state.pid));
-    OciBundle bundle = parse_oci_bundle(
-        read_file_bounded(state.bundle + "/config.json", "OCI bundle config"), state.bundle);
+    OciBundle bundle = parse_oci_bundle(read_bundle_config(state.bundle), state.bundle);
     auto refused = refused_capabilities(bundle);
     if (!refused.empty() && !vm["allow-caps"].as<bool>()) {
         std::string list;
@@ -56,16 +62,20 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
                     "accepts them)",
                     list);
     }
-    // `--network container:other`: the namespace and its policy are the other container's.
-    if (joins_running_namespace(bundle))
-        throw Error(ExitCode::target, who,
-                    "joins the network namespace of a running process; its policy is not this "
-                    "container's to set",
-                    bundle.network_namespace_path);
     // Resolved once: everything below acts on this namespace, whatever the pid comes to mean.
     Target target;
     target.pid = state.pid;
     NamespaceHandle ns = NamespaceHandle::open(target);
+    // `--network container:other`, a reused namespace: the namespace and its policy are the
+    // other process's. Decided by the namespace's identity, so no spelling of the path
+    // (//proc/..., a link, a bind mount of /proc/PID/ns/net) gets around it. A namespace the
+    // runtime made for this container has nobody else in it.
+    if (!bundle.network_namespace_path.empty())
+        if (int other = other_process_in(ns, state.pid))
+            throw Error(ExitCode::target, who,
+                        "joins the network namespace of a running process (pid " +
+                            std::to_string(other) + "); its policy is not this container's to set",
+                        printable(bundle.network_namespace_path));
     // Without its own network namespace the container is in the runtime's (the host's): the
     // hook must never firewall that.
     if (ns.is_own())

@@ -15,9 +15,57 @@ using nlohmann::json;
 
 namespace {
 
+// How deep arrays and objects nest, outside strings, up to `limit` + 1. Real OCI documents nest
+// a handful of levels; a hostile one could nest a million, and a recursive walk of that (a
+// copy, a dump) would run out of stack.
+size_t nesting(const std::string& text, size_t limit) {
+    size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > limit) return deepest;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+constexpr size_t kMaxNesting = 64;
+
+// What a JSON value is, for an error that must not show it.
+std::string kind_of(const json& j) {
+    return j.is_object()    ? "an object"
+           : j.is_array()   ? "a list"
+           : j.is_string()  ? "a string"
+           : j.is_boolean() ? "a boolean"
+           : j.is_number()  ? "a number"
+                            : "null";
+}
+
+// The five sets of the runtime spec: the only key of the file an error may name.
+bool is_capability_set(const std::string& s) {
+    for (const char* known : {"bounding", "effective", "inheritable", "permitted", "ambient"})
+        if (s == known) return true;
+    return false;
+}
+
 json parse_json(const std::string& text, const std::string& what) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw input_error(what, "", "empty");
+    if (nesting(text, kMaxNesting) > kMaxNesting)
+        throw Error(ExitCode::invalid_input, what,
+                    "nested deeper than " + std::to_string(kMaxNesting) + " levels");
     // No part of the text goes into an error: it may be any file, chosen by someone else.
     json j;
     try {
@@ -66,8 +114,7 @@ OciState parse_oci_state(const std::string& text) {
         if (a->contains(kRetiredConfigAnnotation))
             throw Error(ExitCode::invalid_input,
                         std::string("annotation ") + kRetiredConfigAnnotation,
-                        std::string("no longer accepted: name a policy with ") +
-                            kPolicyAnnotation);
+                        std::string("no longer accepted: name a policy with ") + kPolicyAnnotation);
         if (auto c = a->find(kPolicyAnnotation); c != a->end()) {
             if (!c->is_string())
                 throw input_error(std::string("annotation ") + kPolicyAnnotation,
@@ -83,7 +130,8 @@ OciState parse_oci_state(const std::string& text) {
         // "true" must not silently leave the container unprotected, nor be ignored.
         if (auto e = a->find(kEnableAnnotation);
             e != a->end() && (!e->is_string() || e->get<std::string>() != "true"))
-            throw input_error(std::string("annotation ") + kEnableAnnotation, e->dump(),
+            throw input_error(std::string("annotation ") + kEnableAnnotation,
+                              e->is_string() ? printable(e->get<std::string>()) : kind_of(*e),
                               "expected true (remove the annotation to run without awf-net)");
         if (!s.policy_name && a->contains(kEnableAnnotation)) s.policy_name = "default";
     }
@@ -98,8 +146,10 @@ OciBundle parse_oci_bundle(const std::string& text, const std::string& bundle_di
         if (auto caps = proc->find("capabilities"); caps != proc->end() && caps->is_object())
             for (const auto& [set, list] : caps->items()) {
                 if (!list.is_array())
-                    throw input_error(what + ".process.capabilities." + set, list.dump(),
-                                      "not a list");
+                    throw Error(ExitCode::invalid_input,
+                                what + ".process.capabilities." +
+                                    (is_capability_set(set) ? set : "(a set of another name)"),
+                                "not a list (" + kind_of(list) + ")");
                 for (const auto& c : list)
                     if (c.is_string() && std::find(b.capabilities.begin(), b.capabilities.end(),
                                                    c) == b.capabilities.end())
@@ -137,10 +187,6 @@ std::vector<std::string> refused_capabilities(const OciBundle& b) {
         if (std::find(b.capabilities.begin(), b.capabilities.end(), c) != b.capabilities.end())
             out.push_back(c);
     return out;
-}
-
-bool joins_running_namespace(const OciBundle& b) {
-    return b.network_namespace_path.rfind("/proc/", 0) == 0;
 }
 
 } // namespace awf

@@ -5,11 +5,15 @@
 #include "awf/base/error.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
+#include <memory>
 #include <sched.h>
+#include <string_view>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -116,6 +120,26 @@ bool NamespaceHandle::is_own() const {
     }, b{};
     return ::fstat(fd(), &a) == 0 && ::fstat(own.fd(), &b) == 0 && a.st_dev == b.st_dev &&
            a.st_ino == b.st_ino;
+}
+
+int other_process_in(const NamespaceHandle& ns, int except_pid) {
+    struct stat want {};
+    if (::fstat(ns.fd(), &want) != 0)
+        throw Error(ExitCode::internal, ns.describe(), std::strerror(errno));
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    if (!proc) throw Error(ExitCode::internal, "/proc", std::strerror(errno));
+    while (dirent* e = ::readdir(proc.get())) {
+        std::string_view name = e->d_name;
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string_view::npos)
+            continue;
+        int pid = std::atoi(e->d_name);
+        if (pid == except_pid) continue;
+        struct stat st {};
+        if (::fstatat(::dirfd(proc.get()), (std::string(name) + "/ns/net").c_str(), &st, 0) == 0 &&
+            st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+            return pid;
+    }
+    return 0;
 }
 
 NamespaceScope::NamespaceScope(const NamespaceHandle& target)

@@ -17,6 +17,9 @@ std::vector<std::string> bwrap_argv(const ProcessSandbox& s) {
              "--disable-userns"});
     // Read-only root first (recursive: every submount too), then what covers parts of it.
     add({"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+    // bubblewrap's new /proc leaves /proc/sys writable, and the kernel lets uid 0 write a sysctl
+    // without any capability (core_pattern would run a program as the host's root).
+    add({"--ro-bind", "/proc/sys", "/proc/sys"});
     for (const auto& d : s.hidden)
         add({"--tmpfs", d});
     for (const auto& [src, dst] : s.read_only_files)

@@ -13,11 +13,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <iostream>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <linux/nsfs.h>
 #include <memory>
 #include <pwd.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -113,6 +118,40 @@ Fd seccomp_program() {
 
 // execvp's search, done before the sandbox exists so that a missing command is 127 (as env(1)
 // says it), not bubblewrap's 1. The sandbox sees the same tree, read-only.
+// A --writable path that is, holds or lies in a hidden directory would uncover it again.
+void refuse_uncovering(const std::vector<std::string>& writable,
+                       const std::vector<std::string>& hidden) {
+    auto within = [](const std::string& inner, const std::string& outer) {
+        return inner == outer || outer == "/" ||
+               (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                inner[outer.size()] == '/');
+    };
+    for (const auto& w : writable) {
+        std::unique_ptr<char, void (*)(void*)> real(::realpath(w.c_str(), nullptr), std::free);
+        std::string r = real ? real.get() : w;
+        for (const auto& h : hidden)
+            if (within(r, h) || within(h, r))
+                throw input_error("--writable", w,
+                                  "would uncover " + h + ", which the command must not reach");
+    }
+}
+
+// The target's network namespace must belong to awf-net's own user namespace: one that a user
+// namespace of the command's uid owned would give the command every capability over it (a
+// rootless container's), policy included.
+void refuse_foreign_owner(const NamespaceHandle& ns) {
+    Fd owner(::ioctl(ns.fd(), NS_GET_USERNS));
+    Fd own(::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
+    struct stat a {
+    }, b{};
+    if (!owner || !own || ::fstat(owner.get(), &a) != 0 || ::fstat(own.get(), &b) != 0)
+        throw step_failed("find the owner of the target's namespace");
+    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        throw Error(ExitCode::target, ns.describe(),
+                    "belongs to another user namespace; without a user namespace of its own, "
+                    "COMMAND could hold capabilities over its policy");
+}
+
 std::optional<std::string> find_command(const std::string& name) {
     if (name.find('/') != std::string::npos) return name;
     const char* path = std::getenv("PATH");
@@ -185,8 +224,19 @@ void enter_sandbox_and_exec(const SandboxSpec& spec) {
     box.uid = inside.uid;
     box.gid = inside.gid;
     box.user_namespace = spec.user_namespaces && user_namespaces_allowed(outside);
+    if (!box.user_namespace) {
+        // Root without a user namespace is the host's root without capabilities: it owns the
+        // host's files (setuid files left in a --writable path, /etc/shadow), which no wall
+        // here takes away. Refused rather than half-sandboxed.
+        if (inside.uid == 0)
+            throw Error(ExitCode::invalid_input, "run --as-root",
+                        "needs a user namespace (root inside, nobody outside), which this "
+                        "platform refuses; run COMMAND with --user");
+        refuse_foreign_owner(ns);
+    }
     box.read_only_files = netns_etc_files(spec.target);
     box.hidden = existing_directories(sensitive_directories());
+    refuse_uncovering(spec.writable, sensitive_directories());
     box.writable = spec.writable;
     Fd seccomp = seccomp_program();
     box.seccomp_fd = seccomp.get();
@@ -195,6 +245,14 @@ void enter_sandbox_and_exec(const SandboxSpec& spec) {
     std::vector<std::string> args = bwrap_argv(box);
 
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw step_failed("no_new_privs");
+    // Nothing the caller holds open passes in (a directory descriptor is a way out of every
+    // mount above), but the seccomp program bubblewrap reads.
+    if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        throw step_failed("close descriptors on exec");
+    if (::fcntl(seccomp.get(), F_SETFD, 0) != 0) throw step_failed("keep the seccomp program");
+    // A session keyring of its own: the caller's keys are not the command's.
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0)
+        throw step_failed("join a new session keyring");
     if (box.user_namespace && !become(outside))
         throw step_failed("switch to uid " + std::to_string(outside.uid));
     std::vector<char*> argv;

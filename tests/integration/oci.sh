@@ -187,8 +187,45 @@ out=$(timeout 60 runc run -b "$bundles/joiner" "$p-join" 2>&1); rc=$?
     fail "runc: joining a running process's namespace is refused" "$out"
 case "$out" in *"joins the network namespace of a running process"*) pass "runc: and the refusal says so" ;; *) fail "runc: and the refusal says so" "$out" ;; esac
 expect_eq "runc: and the policy there is untouched" "$(ip netns exec "$agent" nft list table inet awf)" "$before"
-kill "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
 runc delete -f "$p-join" >/dev/null 2>&1
+# ... however the path is spelled: the namespace's identity decides, not the string.
+ln -s "/proc/$victim/ns/net" "$bundles/victim-link"
+touch "$bundles/victim-mount"
+mount --bind "/proc/$victim/ns/net" "$bundles/victim-mount"
+for path in "//proc/$victim/ns/net" "/proc/./$victim/ns/net" "$bundles/victim-link" "$bundles/victim-mount"; do
+    make_bundle joiner2 '[]' "n = [x for x in c['linux']['namespaces'] if x['type'] == 'network'][0]; n['path'] = '$path'"
+    out=$(timeout 60 runc run -b "$bundles/joiner2" "$p-join2" 2>&1); rc=$?
+    [[ $rc -ne 0 && ! -e "$bundles/joiner2/rootfs/tmp/marker" && $out == *"joins the network namespace of a running process"* ]] && \
+        pass "runc: joining a running process's namespace as $path is refused" || \
+        fail "runc: joining a running process's namespace as $path is refused" "$out"
+    runc delete -f "$p-join2" >/dev/null 2>&1
+    rm -rf "$bundles/joiner2"
+done
+umount "$bundles/victim-mount"
+expect_eq "runc: and the policy there is still untouched" "$(ip netns exec "$agent" nft list table inet awf)" "$before"
+kill "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+
+# The bundle's config.json is read like every file a tenant may shape: not through a link, never
+# a FIFO (nothing blocks), bounded, never nested without limit, never shown in an error.
+printf '{"ociVersion":"1.0.2","process":{"capabilities":{"TOP-SECRET-cfg":{"k":"TOP-SECRET-cfg"}}}}' > "$bundles/secret-config.json"
+hook_with() { # hook_with BUNDLE-DIR: the hook's answer to a state naming it
+    printf '{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":%d,"bundle":"%s"}' "$$" "$1" |
+        timeout 10 "$AWF" oci-hook 2>&1
+}
+mkdir -p "$bundles/cfg-link" "$bundles/cfg-fifo" "$bundles/cfg-big" "$bundles/cfg-deep" "$bundles/cfg-secret"
+ln -s "$bundles/secret-config.json" "$bundles/cfg-link/config.json"
+mkfifo "$bundles/cfg-fifo/config.json"
+head -c $((5 << 20)) /dev/zero | tr '\0' ' ' > "$bundles/cfg-big/config.json"
+python3 -c 'import sys; print("{\"process\":" + "[" * 200000 + "]" * 200000 + "}")' > "$bundles/cfg-deep/config.json"
+cp "$bundles/secret-config.json" "$bundles/cfg-secret/config.json"
+for spec in "cfg-link|not a regular file" "cfg-fifo|not a regular file" "cfg-big|larger than 4 MiB" \
+            "cfg-deep|nested deeper than 64 levels" "cfg-secret|not a list (an object)"; do
+    IFS='|' read -r dir why <<< "$spec"
+    out=$(hook_with "$bundles/$dir"); rc=$?
+    [[ $rc -eq 2 && $out == *"$why"* && $out != *TOP-SECRET* && $(echo "$out" | wc -l) -eq 1 ]] && \
+        pass "oci-hook: a bundle config.json that is $why is refused in one line, exit 2, unshown" || \
+        fail "oci-hook: a bundle config.json that is $why is refused in one line" "exit $rc: $(echo "$out" | head -c 300)"
+done
 
 # A container without its own network namespace shares the runtime's: the hook refuses to
 # firewall it. The runtime itself runs inside a throwaway namespace, so even a regression here

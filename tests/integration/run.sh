@@ -86,7 +86,8 @@ expect_eq "the digest key exists on the host" "$(test -s /var/lib/awf-net/digest
 img_sum=$(sha256sum < "$img")
 for mode in userns no-userns; do
     env=(); [[ $mode == no-userns ]] && env=(AWF_RUN_NO_USERNS=1)
-    for who in "--as-root" "--user 1000:1000"; do
+    whos=("--as-root" "--user 1000:1000"); [[ $mode == no-userns ]] && whos=("--user 1000:1000")
+    for who in "${whos[@]}"; do
         # shellcheck disable=SC2206
         r=(env "${env[@]}" "$AWF" run --netns "$ns" $who --)
         label="$mode, $who"
@@ -106,6 +107,12 @@ for mode in userns no-userns; do
         expect_eq "$label: no capability, no_new_privs" \
             "$("${r[@]}" sh -c 'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):" /proc/self/status' | awk '{print $2}' | sort -u | tr '\n' ' ')" \
             "0000000000000000 1 "
+        out=$("${r[@]}" sh -c 'echo "|/bin/true" > /proc/sys/kernel/core_pattern' 2>&1)
+        [[ $(cat /proc/sys/kernel/core_pattern) != "|/bin/true" ]] && pass "$label: /proc/sys cannot be written (core_pattern)" || \
+            fail "$label: /proc/sys cannot be written (core_pattern)" "$out"
+        out=$( (exec 7</; "${r[@]}" sh -c 'ls /proc/self/fd/7/var/lib/awf-net' 2>&1) ); rc=$?
+        [[ $rc -ne 0 && $out != *digest.key* ]] && pass "$label: no descriptor of the caller's passes in" || \
+            fail "$label: no descriptor of the caller's passes in" "$out"
         # TIOCSTI would push keystrokes into the caller's terminal; on /dev/null it is ENOTTY
         # without the filter, EPERM with it.
         expect_eq "$label: terminal injection (TIOCSTI) is refused" \
@@ -114,7 +121,37 @@ try: fcntl.ioctl(0, termios.TIOCSTI, b"x"); print("done")
 except OSError as e: print(e.errno)' < /dev/null 2>&1)" 1
     done
 done
-expect_eq "without one, root stays root (no capability)" "$(AWF_RUN_NO_USERNS=1 "$AWF" run --netns "$ns" --as-root -- id -u)" 0
+out=$(AWF_RUN_NO_USERNS=1 "$AWF" run --netns "$ns" --as-root -- true 2>&1); rc=$?
+[[ $rc -eq 2 && $out == *"needs a user namespace"* ]] && pass "without a user namespace, --as-root is refused (it would own the host's files)" || \
+    fail "without a user namespace, --as-root is refused" "exit $rc: $out"
+# A target owned by a user namespace of the command's own uid (a rootless container's) would
+# give it every capability over its policy, were the command not in a user namespace of its own.
+setpriv --reuid 1000 --regid 1000 --clear-groups unshare -r -n sleep 120 &
+rootless=$!
+CLEANUP_PIDS+=($rootless)
+for _ in $(seq 50); do [[ $(readlink /proc/$rootless/ns/net) != "$(readlink /proc/self/ns/net)" ]] && break; sleep 0.1; done
+out=$(AWF_RUN_NO_USERNS=1 "$AWF" run --pid "$rootless" --user 1000:1000 -- true 2>&1); rc=$?
+[[ $rc -eq 3 && $out == *"belongs to another user namespace"* ]] && pass "without a user namespace, a target owned by another user namespace is refused" || \
+    fail "without a user namespace, a target owned by another user namespace is refused" "exit $rc: $out"
+out=$("$AWF" run --pid "$rootless" --user 1000:1000 -- nft delete table inet awf 2>&1); rc=$?
+[[ $rc -ne 0 && $(nsenter --net=/proc/$rootless/ns/net nft list tables) == *"inet awf"* ]] && \
+    pass "with one, a command in a rootless container's namespace still cannot touch the policy" || \
+    fail "with one, a command in a rootless container's namespace still cannot touch the policy" "exit $rc: $out"
+kill "$rootless" 2>/dev/null
+for w in / /var /var/lib /run /run/netns /var/lib/awf-net; do
+    expect_exit "--writable $w would uncover a hidden directory: exit 2" 2 "$AWF" run --netns "$ns" --as-root --writable "$w" -- true
+done
+# The caller's session keyring is not the command's.
+out=$(/usr/bin/python3 - "$AWF" "$ns" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall(250, 1, b"awf-test")  # keyctl(KEYCTL_JOIN_SESSION_KEYRING, name)
+libc.syscall(248, b"user", b"awf-secret", b"hunter2", 7, ctypes.c_int(-3))  # add_key to @s
+probe = "import ctypes; l=ctypes.CDLL(None); print(l.syscall(250, 10, ctypes.c_int(-3), b'user', b'awf-secret', 0))"
+os.execv(sys.argv[1], [sys.argv[1], "run", "--netns", sys.argv[2], "--user", "1000:1000", "--", "/usr/bin/python3", "-c", probe])
+PY
+)
+expect_eq "the caller's session keyring stays outside (its key is not found)" "$out" -1
 expect_eq "without one, --user still takes effect" "$(AWF_RUN_NO_USERNS=1 "$AWF" run --netns "$ns" --user 1000:1000 -- sh -c 'id -u; id -G' | tr '\n' ' ')" "1000 1000 "
 losetup -d "$loopdev"; rm -f "$img" "$sock"
 

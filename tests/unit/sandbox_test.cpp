@@ -41,7 +41,8 @@ TEST(ProcessSandbox, UserNamespaceRootIsMappedAndEverythingSensitiveIsCovered) {
     EXPECT_EQ(joined(bwrap_argv(box(true, 0))),
               "/usr/bin/bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try "
               "--die-with-parent --unshare-user --uid 0 --gid 0 --disable-userns --ro-bind / / "
-              "--dev /dev --proc /proc --tmpfs /tmp --tmpfs /run --tmpfs /var/lib/awf-net "
+              "--dev /dev --proc /proc --tmpfs /tmp --ro-bind /proc/sys /proc/sys --tmpfs /run "
+              "--tmpfs /var/lib/awf-net "
               "--ro-bind /etc/netns/sb/hosts /etc/hosts --bind /work /work --seccomp 7 "
               "--cap-drop ALL -- /usr/bin/npm test");
 }

@@ -44,8 +44,4 @@ OciBundle parse_oci_bundle(const std::string& config_json, const std::string& bu
 // Capabilities that let a process around the IP hooks (raw frames) or the policy itself.
 std::vector<std::string> refused_capabilities(const OciBundle& b);
 
-// Whether the container joins the network namespace of a process that already runs (another
-// container's): its hook must not firewall that namespace with its own policy.
-bool joins_running_namespace(const OciBundle& b);
-
 } // namespace awf

@@ -54,6 +54,11 @@ private:
     std::string describe_;
 };
 
+// A process other than `except_pid` whose network namespace is `ns` (compared by identity: the
+// device and inode of its nsfs file, however that namespace was named); 0 when there is none.
+// Reads /proc; a process that exits meanwhile is passed over.
+int other_process_in(const NamespaceHandle& ns, int except_pid);
+
 // setns(2) into `target` for this thread; back to where it was when destroyed.
 class NamespaceScope {
 public:
