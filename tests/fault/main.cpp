@@ -13,6 +13,10 @@
 //   AWF_FAULT=abandoned-dump   a dump of the ruleset requested on awf-net's socket right after
 //                              the commit and never read: its answers are queued ahead of the
 //                              read-back's (as after a dump cut short by an error)
+//   AWF_FAULT=cni-rewrite:N    cni-install: the first N times it is about to replace or remove
+//                              the configuration it read, the network plugin rewrites it first
+//                              (AWF_FAULT_CNI_SOURCE: the plugin's new text, copied over it,
+//                              with blanks that differ each time)
 // Several faults: comma-separated.
 #include "awf/base/platform.hpp"
 
@@ -23,12 +27,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +50,7 @@ public:
     int concurrent_readback = 0;
     bool concurrent_restore = false;
     bool abandoned_dump = false;
+    mutable int cni_rewrites = 0;
 
     static void another_writer(awf::NetlinkSocket& nf) {
         awf::kernel::Table other;
@@ -89,6 +96,20 @@ public:
         if (concurrent_restore) another_writer(nf);
     }
 
+    void before_replace(const std::string& path) const override {
+        if (cni_rewrites <= 0) return;
+        --cni_rewrites;
+        const char* source = std::getenv("AWF_FAULT_CNI_SOURCE");
+        if (!source)
+            throw std::runtime_error("awf-net-faults: cni-rewrite needs AWF_FAULT_CNI_SOURCE");
+        std::ifstream in(source);
+        std::stringstream text;
+        text << in.rdbuf();
+        // Another rewrite each time (trailing blanks are still the same JSON), so that a file
+        // that never stops changing can be made.
+        std::ofstream(path, std::ios::trunc) << text.str() << std::string(cni_rewrites + 1, ' ');
+    }
+
     void read_back(std::vector<std::string>& differences) const override {
         if (fail_readback) differences.insert(differences.begin(), "test-only read-back failure");
     }
@@ -119,6 +140,8 @@ int main(int argc, char** argv) {
             hooks.concurrent_restore = true;
         else if (int n = count("concurrent"))
             hooks.concurrent_changes = n;
+        else if (int r = count("cni-rewrite"))
+            hooks.cni_rewrites = r;
         else if (int m = count("concurrent-readback"))
             hooks.concurrent_readback = m;
         else {

@@ -242,6 +242,36 @@ out=$("$AWF" cni-install --conf-dir "$confdir" 2>&1); rc=$?
 [[ $rc -eq 2 && $out == *"not JSON"* && $out != *SECRET* ]] && pass "a broken first configuration: exit 2, unchanged, not quoted" || \
     fail "a broken first configuration: exit 2" "$rc $out"
 
+# The network plugin rewrites its file while cni-install merges (awf-net-faults' seam, just before
+# cni-install replaces or removes what it read): the plugin's newest text is never lost.
+rm -f "$confdir"/*
+cp "$ROOT/tests/data/cni/10-flannel.conflist" "$confdir/10-flannel.conflist"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["name"]="rewritten-by-plugin"; json.dump(c, open(sys.argv[2],"w"))' \
+    "$confdir/10-flannel.conflist" "$work/plugin-new.conflist"
+out=$(AWF_FAULT=cni-rewrite:1 AWF_FAULT_CNI_SOURCE=$work/plugin-new.conflist "$AWF_FAULTS" cni-install --conf-dir "$confdir" 2>&1); rc=$?
+name_and_entry() { python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["name"], [p["type"] for p in c["plugins"]].count("awf-net"))' "$1"; }
+expect_eq "a rewrite between read and rename: merged into the plugin's new text" "$rc $(name_and_entry "$confdir/10-flannel.conflist")" "0 rewritten-by-plugin 1"
+cp "$ROOT/tests/data/cni/10-bridge.conf" "$confdir/10-bridge.conf"; rm -f "$confdir/10-flannel.conflist"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["name"]="rewritten-by-plugin"; json.dump(c, open(sys.argv[2],"w"))' \
+    "$confdir/10-bridge.conf" "$work/plugin-new.conf"
+# Twice: once before the new .conflist is written, once before the .conf is removed.
+out=$(AWF_FAULT=cni-rewrite:2 AWF_FAULT_CNI_SOURCE=$work/plugin-new.conf "$AWF_FAULTS" cni-install --conf-dir "$confdir" 2>&1); rc=$?
+got=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["name"], [p["type"] for p in c["plugins"]])' "$confdir/10-bridge.conflist" 2>&1)
+expect_eq "a .conf rewritten meanwhile: its newest text is what becomes the conflist" "$rc $got $(ls "$confdir")" \
+    "0 rewritten-by-plugin ['bridge', 'awf-net'] 10-bridge.conflist"
+cp "$confdir/10-bridge.conflist" "$work/plugin-busy.conflist"
+out=$(AWF_FAULT=cni-rewrite:9 AWF_FAULT_CNI_SOURCE=$work/plugin-busy.conflist "$AWF_FAULTS" cni-install --conf-dir "$confdir" --uninstall 2>&1); rc=$?
+[[ $rc -eq 1 && $out == *"kept changing"* && $(grep -c '"awf-net"' "$confdir/10-bridge.conflist") -eq 1 ]] && pass "a file that never stops changing: exit 1, not changed" || fail "a file that never stops changing: exit 1" "$rc $out"
+# Two installers at once (a rollout's old and new pod): the second waits for the first's lock.
+rm -f "$confdir"/*; cp "$ROOT/tests/data/cni/10-flannel.conflist" "$confdir/"
+flock "$confdir" sleep 1.5 &
+holder=$!; CLEANUP_PIDS+=($holder)
+sleep 0.3
+read -r rc ms < <(elapsed_ms "$AWF" cni-install --conf-dir "$confdir")
+[[ $rc -eq 0 && $ms -ge 900 && $(grep -c '"awf-net"' "$confdir/10-flannel.conflist") -eq 1 ]] && \
+    pass "cni-install takes the configuration directory's lock in turn (waited ${ms} ms)" || fail "cni-install takes the directory's lock in turn" "$rc $ms"
+wait "$holder" 2>/dev/null
+
 expect_eq "no bridge in the machine's namespace" "$(ip -o link show awfbr0 2>/dev/null | wc -l)" 0
 expect_eq "host-local kept its allocations in the test's directory" "$(ls /var/lib/cni/networks/awfnet 2>/dev/null | wc -l)" 0
 finish

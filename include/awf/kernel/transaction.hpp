@@ -40,6 +40,9 @@ public:
     virtual void before_restore(NetlinkSocket&) const {}
     // What the read-back found different from the plan; a hook may add differences.
     virtual void read_back(std::vector<std::string>& /*differences*/) const {}
+    // cni-install: the node's configuration was read and merged; `path` is about to be replaced
+    // or removed (another writer, the network plugin, may act in between).
+    virtual void before_replace(const std::string& /*path*/) const {}
 };
 
 struct ApplyOptions {
