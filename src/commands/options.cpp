@@ -6,6 +6,7 @@
 #include "awf/policy/policy.hpp"
 
 #include <iostream>
+#include <sstream>
 
 namespace awf::cli {
 
@@ -69,7 +70,14 @@ std::string table_name(const po::variables_map& vm) {
 
 bool printed_help(const po::variables_map& vm, const po::options_description& desc) {
     if (!vm.count("help")) return false;
-    std::cout << desc;
+    // Boost pads every line to its column width; the padding is not part of the help.
+    std::ostringstream text;
+    text << desc;
+    std::istringstream lines(text.str());
+    for (std::string line; std::getline(lines, line);) {
+        line.erase(line.find_last_not_of(' ') + 1);
+        std::cout << line << "\n";
+    }
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include "awf/plan/squid_conf.hpp"
 
 #include <iostream>
+#include <sys/stat.h>
 
 namespace awf::cli {
 
@@ -26,6 +27,14 @@ int cmd_squid_conf(const std::vector<std::string>& args, const Context& ctx) {
     for (const char* required : {"tls-cert", "allow-domains-file"})
         if (!vm.count(required))
             throw Error(ExitCode::invalid_input, std::string("--") + required, "required");
+    // Squid would start without them and fail later, far from the typo.
+    for (const char* file : {"tls-cert", "tls-key", "allow-domains-file"}) {
+        if (!vm.count(file)) continue;
+        const std::string& path = vm[file].as<std::string>();
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            throw input_error(std::string("--") + file, path, "no such regular file");
+    }
     SquidConfPaths paths{vm["tls-cert"].as<std::string>(),
                          vm.count("tls-key") ? vm["tls-key"].as<std::string>() : "",
                          vm["allow-domains-file"].as<std::string>()};

@@ -59,6 +59,15 @@ std::vector<std::string> disable_ipv6() {
     return warnings;
 }
 
+// The digest as dump shows it (hmac-sha256: when keyed), shortened.
+std::string digest_shown(const std::string& comment) {
+    size_t at = comment.find("hmac-sha256:");
+    if (at == std::string::npos) at = comment.find("sha256:");
+    if (at == std::string::npos) return "no digest";
+    size_t colon = comment.find(':', at);
+    return comment.substr(at, colon + 1 - at + 12);
+}
+
 size_t count_rules(const kernel::Table& t) {
     return t.rules.size();
 }
@@ -235,9 +244,8 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
 
     static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
     result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where + " (" +
-                     planned.comment.substr(planned.comment.find("sha256:"), 19) + ", " +
-                     std::to_string(want.chains.size()) + " chains, " +
-                     std::to_string(want.sets.size()) + " sets, " +
+                     digest_shown(planned.comment) + ", " + std::to_string(want.chains.size()) +
+                     " chains, " + std::to_string(want.sets.size()) + " sets, " +
                      std::to_string(count_rules(want)) + " rules)";
     return result;
 }

@@ -7,6 +7,7 @@
 
 #include "awf/base/error.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -220,6 +221,21 @@ std::string shown_key(const std::string& key) {
 
 } // namespace
 
+// The option a malformed line most likely names: underscores for dashes, or "key: value" /
+// "key value" without the '='. Empty when it names none.
+std::string known_key_meant(const std::string& key, bool no_equals) {
+    std::string k = key;
+    if (no_equals) k = k.substr(0, k.find_first_of(": \t"));
+    std::replace(k.begin(), k.end(), '_', '-');
+    for (auto& c : k)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* n : kValueOptions)
+        if (k == n) return k;
+    for (const char* n : kSwitches)
+        if (k == n) return k;
+    return {};
+}
+
 RawOptions raw_from_config_text(std::string_view text, const std::string& where) {
     RawOptions raw;
     std::istringstream in{std::string(text)};
@@ -249,6 +265,12 @@ RawOptions raw_from_config_text(std::string_view text, const std::string& where)
         for (const char* n : kSwitches)
             is_switch |= key == n;
         if (!is_value && !is_switch) {
+            // A known key written another way (dns_servers, dns-servers: ...) is named with
+            // what was meant; nothing else of the line is shown.
+            std::string likely = known_key_meant(key, eq == std::string::npos);
+            if (!likely.empty())
+                throw Error(ExitCode::invalid_input, at,
+                            "not a key = value line; did you mean \"" + likely + " = ...\"?");
             std::string shown = eq == std::string::npos ? "" : shown_key(key);
             if (shown.empty()) throw Error(ExitCode::invalid_input, at, "not a key = value line");
             throw input_error(at, shown, "unknown key");

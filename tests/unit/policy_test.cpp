@@ -299,6 +299,22 @@ TEST(ConfigText, AnOptionShapedUnknownKeyIsNamed) {
     }
 }
 
+TEST(ConfigText, AKnownKeyWrittenAnotherWayIsNamedWithWhatWasMeant) {
+    for (const char* line : {"dns_servers = 10.88.0.1", "dns-servers: 10.0.0.1",
+                             "DNS_SERVERS 10.0.0.1", "enable_host_access = true"}) {
+        try {
+            raw_from_config_text(std::string(line) + "\n", "--config f");
+            ADD_FAILURE() << "accepted " << line;
+        } catch (const Error& e) {
+            std::string want =
+                std::string(line).rfind("enable", 0) == 0 ? "enable-host-access" : "dns-servers";
+            EXPECT_EQ(std::string(e.what()),
+                      "--config f:1: not a key = value line; did you mean \"" + want + " = ...\"?");
+            EXPECT_EQ(std::string(e.what()).find("10."), std::string::npos) << e.what();
+        }
+    }
+}
+
 // Precedence (cli.md): flags, then the config file. --no-log and --log-group set one thing.
 TEST(Precedence, NoLogOnTheCommandLineWinsOverALogGroupInTheConfigFile) {
     RawOptions flags{{"no-log", {"true"}}};
