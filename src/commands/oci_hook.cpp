@@ -66,6 +66,11 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
     Target target;
     target.pid = state.pid;
     NamespaceHandle ns = NamespaceHandle::open(target);
+    // Without its own network namespace the container is in the runtime's (the host's): the
+    // hook must never firewall that.
+    if (ns.is_own())
+        throw Error(ExitCode::target, who,
+                    "shares awf-net's own network namespace; refusing to firewall the host");
     // `--network container:other`, a reused namespace: the namespace and its policy are the
     // other process's. Decided by the namespace's identity, so no spelling of the path
     // (//proc/..., a link, a bind mount of /proc/PID/ns/net) gets around it. A namespace the
@@ -76,11 +81,6 @@ int cmd_oci_hook(const std::vector<std::string>& args, const Context& ctx) {
                         "joins the network namespace of a running process (pid " +
                             std::to_string(other) + "); its policy is not this container's to set",
                         printable(bundle.network_namespace_path));
-    // Without its own network namespace the container is in the runtime's (the host's): the
-    // hook must never firewall that.
-    if (ns.is_own())
-        throw Error(ExitCode::target, who,
-                    "shares awf-net's own network namespace; refusing to firewall the host");
 
     // The hook's own flags and files are root's; the annotation only names a policy in root's
     // directory, and loses to them key by key.

@@ -116,8 +116,6 @@ Fd seccomp_program() {
     return fd;
 }
 
-// execvp's search, done before the sandbox exists so that a missing command is 127 (as env(1)
-// says it), not bubblewrap's 1. The sandbox sees the same tree, read-only.
 // A --writable path that is, holds or lies in a hidden directory would uncover it again.
 void refuse_uncovering(const std::vector<std::string>& writable,
                        const std::vector<std::string>& hidden) {
@@ -152,6 +150,8 @@ void refuse_foreign_owner(const NamespaceHandle& ns) {
                     "COMMAND could hold capabilities over its policy");
 }
 
+// execvp's search, done before the sandbox exists so that a missing command is 127 (as env(1)
+// says it), not bubblewrap's 1. The sandbox sees the same tree, read-only.
 std::optional<std::string> find_command(const std::string& name) {
     if (name.find('/') != std::string::npos) return name;
     const char* path = std::getenv("PATH");
