@@ -115,6 +115,12 @@ Facts gather_facts(const Policy& policy, const Target& target, NetlinkSocket& ro
                 break;
             }
     }
+    // What a hosts-file address is checked against (resolve()): the subnets and gateway this
+    // namespace has; the host's own addresses are read by the caller, outside it.
+    if (!f.hosts_docker_internal.empty() || f.squid_from_hosts_file) {
+        if (f.local_subnets.empty()) f.local_subnets = connected_subnets(route);
+        if (!f.default_gateway_v4) f.default_gateway_v4 = default_gateway_v4(route);
+    }
     return f;
 }
 

@@ -83,6 +83,11 @@ ResolvedPolicy resolve_for(const Policy& policy, const Target& target, const Kno
             NetlinkSocket route(NETLINK_ROUTE);
             facts = gather_facts(policy, target, route);
         }
+        if (!facts.hosts_docker_internal.empty() || facts.squid_from_hosts_file) {
+            NetlinkSocket own(NETLINK_ROUTE);
+            for (const auto& ia : interface_addresses(own))
+                if (!ia.host_scope) facts.host_addresses.push_back(ia.local);
+        }
     } else if (policy.host_access && policy.host_gateways.empty()) {
         throw Error(ExitCode::target, "--dry-run",
                     "this policy discovers host gateways: give --netns or --pid");

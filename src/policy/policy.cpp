@@ -34,8 +34,31 @@ template <typename T> void add_unique(std::vector<T>& v, const T& x) {
     if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
 }
 
+// The container writes its own hosts file: an address found there must be one the sandbox
+// could reach anyway (a subnet it is connected to, its default gateway) or one of the host's
+// own, never an arbitrary private host elsewhere on the operator's network.
+bool within_reach(const IpAddr& a, const Facts& f) {
+    if (f.default_gateway_v4 && *f.default_gateway_v4 == a) return true;
+    if (std::find(f.host_addresses.begin(), f.host_addresses.end(), a) != f.host_addresses.end())
+        return true;
+    return std::any_of(f.local_subnets.begin(), f.local_subnets.end(),
+                       [&](const Cidr& c) { return c.contains(a); });
+}
+
+void check_reach(const std::string& field, const std::string& shown, const IpAddr& a,
+                 const Facts& f, const char* override_flag) {
+    if (!within_reach(a, f))
+        throw input_error(field, shown,
+                          std::string("found in the target's hosts file but on no subnet of the "
+                                      "target, not its default gateway and not an address of "
+                                      "this host; pass ") +
+                              override_flag + " to override");
+}
+
 std::vector<IpAddr> discover_gateways(const Policy& p, const Facts& f) {
     std::vector<IpAddr> found;
+    for (const auto& a : f.hosts_docker_internal)
+        if (is_private(a)) check_reach("host gateway discovery", a.str(), a, f, "--host-gateway");
     std::vector<IpAddr> candidates = f.hosts_docker_internal;
     if (candidates.empty() && p.fallback_gateway) candidates.push_back(*p.fallback_gateway);
     if (f.default_gateway_v4) candidates.push_back(*f.default_gateway_v4);
@@ -68,6 +91,9 @@ ResolvedPolicy resolve(const Policy& p, const Facts& f) {
             throw input_error("--squid", p.squid_host + " -> " + r.squid.str(),
                               "found in the target's hosts file but not in a private range; give "
                               "an address");
+        if (f.squid_from_hosts_file)
+            check_reach("--squid", p.squid_host + " -> " + r.squid.str(), r.squid, f,
+                        "an address with --squid");
     } else {
         throw input_error("--squid", p.squid_host, "name not found");
     }

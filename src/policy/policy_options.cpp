@@ -282,6 +282,8 @@ RawOptions raw_from_config_text(std::string_view text, const std::string& where)
             value = "true";
         }
         raw[key].push_back(value);
+        std::string& from = raw.origin[key];
+        from = from.empty() ? at : from + "," + std::to_string(lineno);
     }
     return raw;
 }
@@ -293,25 +295,28 @@ RawOptions raw_from_env(const EnvLookup& env) {
         if (v && v->empty()) return std::nullopt;
         return v;
     };
+    auto set = [&](const std::string& key, const std::string& value, const std::string& var) {
+        raw[key] = {value};
+        raw.origin[key] = var;
+    };
     auto host = get("SQUID_PROXY_HOST");
     auto port = get("SQUID_PROXY_PORT");
-    if (host || port) raw["squid"] = {host.value_or("172.30.0.10") + ":" + port.value_or("3128")};
-    if (auto v = get("AWF_DNS_SERVERS")) raw["dns-servers"] = {*v};
+    if (host || port)
+        set("squid", host.value_or("172.30.0.10") + ":" + port.value_or("3128"),
+            "SQUID_PROXY_HOST/SQUID_PROXY_PORT");
+    if (auto v = get("AWF_DNS_SERVERS")) set("dns-servers", *v, "AWF_DNS_SERVERS");
     if (auto v = get("AWF_DOH_PROXY_IP");
         v && env("AWF_DOH_ENABLED") != std::optional<std::string>("false"))
-        raw["doh-proxy"] = {*v};
-    if (get("AWF_ENABLE_HOST_ACCESS")) raw["enable-host-access"] = {"true"};
+        set("doh-proxy", *v, "AWF_DOH_PROXY_IP");
+    if (get("AWF_ENABLE_HOST_ACCESS")) set("enable-host-access", "true", "AWF_ENABLE_HOST_ACCESS");
     if (auto v = get("AWF_HOST_GATEWAY_IP")) raw["fallback-gateway"] = {*v};
-    if (auto v = get("AWF_VALID_ALLOW_HOST_PORTS"))
-        raw["allow-host-ports"] = {*v};
-    else if (auto w = get("AWF_ALLOW_HOST_PORTS"))
-        raw["allow-host-ports"] = {*w};
-    if (auto v = get("AWF_VALID_HOST_SERVICE_PORTS"))
-        raw["allow-host-service-ports"] = {*v};
-    else if (auto w = get("AWF_HOST_SERVICE_PORTS"))
-        raw["allow-host-service-ports"] = {*w};
-    if (auto v = get("AWF_API_PROXY_IP")) raw["api-proxy"] = {*v};
-    if (auto v = get("AWF_CLI_PROXY_IP")) raw["cli-proxy"] = {*v};
+    for (const char* var : {"AWF_VALID_ALLOW_HOST_PORTS", "AWF_ALLOW_HOST_PORTS"})
+        if (auto v = get(var); v && !raw.count("allow-host-ports")) set("allow-host-ports", *v, var);
+    for (const char* var : {"AWF_VALID_HOST_SERVICE_PORTS", "AWF_HOST_SERVICE_PORTS"})
+        if (auto v = get(var); v && !raw.count("allow-host-service-ports"))
+            set("allow-host-service-ports", *v, var);
+    if (auto v = get("AWF_API_PROXY_IP")) set("api-proxy", *v, "AWF_API_PROXY_IP");
+    if (auto v = get("AWF_CLI_PROXY_IP")) set("cli-proxy", *v, "AWF_CLI_PROXY_IP");
     return raw;
 }
 
@@ -325,11 +330,15 @@ void merge_lower_precedence(RawOptions& higher, const RawOptions& lower) {
         bool set_above = false;
         for (const auto& [hk, hv] : higher)
             set_above |= same_setting(k, hk);
-        if (!set_above) higher.emplace(k, v);
+        if (set_above) continue;
+        higher.emplace(k, v);
+        if (auto o = lower.origin.find(k); o != lower.origin.end()) higher.origin[k] = o->second;
     }
 }
 
-Policy policy_from_raw(const RawOptions& raw) {
+namespace {
+
+Policy policy_from_values(const RawOptions& raw) {
     Policy p = Policy::defaults();
     if (auto v = single(raw, "squid")) {
         auto colon = v->rfind(':');
@@ -426,6 +435,21 @@ Policy policy_from_raw(const RawOptions& raw) {
         p.table = *v;
     }
     return p;
+}
+
+} // namespace
+
+Policy policy_from_raw(const RawOptions& raw) {
+    try {
+        return policy_from_values(raw);
+    } catch (const Error& e) {
+        // A value from a file is reported at its line: the flag alone would send the reader to
+        // a command line that never held it.
+        if (e.code() != ExitCode::invalid_input || !e.where().starts_with("--")) throw;
+        auto o = raw.origin.find(e.where().substr(2));
+        if (o == raw.origin.end()) throw;
+        throw Error(e.code(), o->second + ": " + e.where(), e.reason(), e.value());
+    }
 }
 
 RawOptions raw_from_config_flags(const po::variables_map& vm) {

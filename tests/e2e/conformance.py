@@ -25,6 +25,9 @@ REPORT = os.environ.get("AWF_CONFORMANCE_REPORT", os.path.join(ROOT, "build", "c
 PREFIX = "c%04x" % random.randrange(0x10000)
 STATE = f"/tmp/awf-testbed-{PREFIX}"
 AGENT, HOST, INET, SQUID_NS = (f"{PREFIX}-{n}" for n in ("agent", "host", "inet", "squid"))
+# awf-net runs on the Docker host, as a runtime's hook or an operator would: the address the
+# sandbox's hosts file gives host.docker.internal (docker0's) is one of that host's own.
+ON_HOST = ["nsenter", f"--net=/run/netns/{HOST}"]
 SQUID = "172.30.0.10:3128"
 BASE = ["--enable-host-access", "--allow-host-ports", "8080,22", "--allow-host-service-ports", "5432",
         "--api-proxy", "172.30.0.30", "--dns-servers", "203.0.113.53"]
@@ -90,7 +93,7 @@ def counters():
 
 
 def apply(*flags):
-    rc, out, ms = sh(None, AWF, "apply", "--netns", AGENT, *flags, timeout=30)
+    rc, out, ms = sh(None, *ON_HOST, AWF, "apply", "--netns", AGENT, *flags, timeout=30)
     if rc != 0:
         raise RuntimeError(f"apply {' '.join(flags)} failed: {out}")
     return ms
@@ -464,11 +467,11 @@ def other_attacks(S, reject_flags):
         try:
             with open(hosts, "w") as f:
                 f.write("127.0.0.1 localhost\n203.0.113.10 host.docker.internal\n")
-            rc, out, _ = sh(None, AWF, "apply", "--netns", AGENT, *reject_flags)
+            rc, out, _ = sh(None, *ON_HOST, AWF, "apply", "--netns", AGENT, *reject_flags)
         finally:
             with open(hosts, "w") as f:
                 f.write(original)
-        rc2, dump, _ = sh(None, AWF, "dump", "--netns", AGENT)
+        rc2, dump, _ = sh(None, *ON_HOST, AWF, "dump", "--netns", AGENT)
         exempt = "203.0.113.10" in [l for l in dump.splitlines() if "host gateways" in l][0] if "host gateways" in dump else True
         return rc == 2 and "not in a private range" in out and not exempt and rc2 == 0, f"apply exit {rc}: {out[-100:]}; exempted: {exempt}", {}
     S.case("attack: hosts file points host.docker.internal at an internet address, then a re-apply",
@@ -478,9 +481,9 @@ def other_attacks(S, reject_flags):
         def fn():
             # -s: without counters, which traffic moves meanwhile.
             before = sh(AGENT, "nft", "-s", "list", "ruleset")[1]
-            rc, out, _ = sh(None, AWF, "run", "--netns", AGENT, "--as-root", *reject_flags, "--", "sh", "-c", cmd)
+            rc, out, _ = sh(None, *ON_HOST, AWF, "run", "--netns", AGENT, "--as-root", *reject_flags, "--", "sh", "-c", cmd)
             after = sh(AGENT, "nft", "-s", "list", "ruleset")[1]
-            rc_dump = sh(None, AWF, "dump", "--netns", AGENT)[0]
+            rc_dump = sh(None, *ON_HOST, AWF, "dump", "--netns", AGENT)[0]
             return rc != 0 and before == after and rc_dump == 0, f"exit {rc}; ruleset unchanged: {before == after}; dump verified: {rc_dump == 0}", {}
         return fn
     for cmd in ("nft flush ruleset", "nft delete table inet awf", "nft insert rule inet awf filter_output accept",
@@ -623,7 +626,7 @@ def main():
         rc, out, _ = sh(None, f"{ROOT}/tools/testbed", "intercept", PREFIX, AWF, timeout=60)
         S.case("intercept: Squid restarts with awf-net squid-conf's lines", "listening on 3129 and 3130",
                lambda: (rc == 0, out[-200:], {}))
-        rc, out, _ = sh(None, AWF, "apply", "--netns", SQUID_NS, "--intercept", "--role", "proxy",
+        rc, out, _ = sh(None, *ON_HOST, AWF, "apply", "--netns", SQUID_NS, "--intercept", "--role", "proxy",
                         "--allow-host-ports", "8080,22", timeout=30)
         S.case("intercept: the proxy side applies in Squid's namespace", "exit 0", lambda: (rc == 0, out[-200:], {}))
         intercept_flags = reject_flags + ["--intercept"]

@@ -13,14 +13,20 @@ make_ns "$b"
 stand_in_interface "$a"
 mkdir -p "/etc/netns/$a"
 printf '172.17.0.1 host.docker.internal\n' > "/etc/netns/$a/hosts"
+# ... and the host awf-net runs in, which has that address (as a Docker host has it on docker0).
+h=$p-h
+make_ns "$h"
+ip -n "$h" link add docker0 type veth peer name d1 && ip -n "$h" addr add 172.17.0.1/16 dev docker0
+
+awf_host=(nsenter --net="/run/netns/$h" "$AWF")
 
 while IFS='|' read -r name args; do
     name=$(echo "$name" | xargs)
     [[ -z "$name" || "$name" == \#* ]] && continue
     # shellcheck disable=SC2086
-    out=$("$AWF" apply --netns "$a" $args 2>&1) || { fail "$name: apply" "$out"; continue; }
+    out=$("${awf_host[@]}" apply --netns "$a" $args 2>&1) || { fail "$name: apply" "$out"; continue; }
     # shellcheck disable=SC2086
-    "$AWF" apply --netns "$a" --dry-run --print nft $args > "/tmp/$p.nft" 2>&1 || { fail "$name: dry-run" "$(cat /tmp/$p.nft)"; continue; }
+    "${awf_host[@]}" apply --netns "$a" --dry-run --print nft $args > "/tmp/$p.nft" 2>&1 || { fail "$name: dry-run" "$(cat /tmp/$p.nft)"; continue; }
     ip netns exec "$b" nft flush ruleset
     out=$(ip netns exec "$b" nft -f "/tmp/$p.nft" 2>&1) || { fail "$name: nft -f accepts --print nft" "$out"; continue; }
     pass "$name: nft -f accepts --print nft"

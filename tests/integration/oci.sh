@@ -42,10 +42,13 @@ PY
 # crun refuses this machine's hybrid cgroup layout (cgroup2 mounted at /sys/fs/cgroup/unified
 # beside the v1 controllers). In a private mount namespace without that mount it sees plain v1;
 # the machine's own mounts are untouched.
+# The runtimes run in the testbed's host namespace, as on a Docker host: the hook runs where
+# they do, and host.docker.internal (172.17.0.1, docker0 there) is an address of that host.
+host_net=(nsenter --net="/run/netns/$p-host")
 crun_private() {
-    unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec timeout 60 crun "$@"' crun "$@"
+    unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec timeout 60 "$@"' crun "${host_net[@]}" crun "$@"
 }
-runc_bounded() { timeout 60 runc "$@"; }
+runc_bounded() { timeout 60 "${host_net[@]}" runc "$@"; }
 runtime_cmd() { [[ $1 == crun ]] && echo crun_private || echo runc_bounded; }
 
 for runtime in runc crun; do
@@ -68,7 +71,7 @@ done
 # A broken hook configuration: the container does not start, and nothing is installed.
 "$AWF" delete --netns "$agent" >/dev/null
 make_bundle bad-policy '["--allow-host-ports", "080"]'
-out=$(timeout 60 runc run -b "$bundles/bad-policy" "$p-bad" 2>&1); rc=$?
+out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/bad-policy" "$p-bad" 2>&1); rc=$?
 [[ $rc -ne 0 ]] && pass "runc: a bad policy in the hook stops the container" || fail "runc: a bad policy in the hook stops the container"
 # runc quotes the hook's stderr in its own message (escaping the quotes).
 case "$out" in *'awf-net: error: --allow-host-ports: '*'080'*': leading zero'*) pass "runc: the hook's one-line error reaches the operator" ;;
@@ -79,14 +82,14 @@ runc delete -f "$p-bad" >/dev/null 2>&1
 
 # Capabilities that bypass the IP hooks: refused unless --allow-caps.
 make_bundle raw-caps '[]' 'c["process"]["capabilities"]["bounding"].append("CAP_NET_RAW"); c["process"]["capabilities"]["effective"].append("CAP_NET_RAW")'
-out=$(timeout 60 runc run -b "$bundles/raw-caps" "$p-raw" 2>&1); rc=$?
+out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/raw-caps" "$p-raw" 2>&1); rc=$?
 [[ $rc -ne 0 && ! -e "$bundles/raw-caps/rootfs/tmp/marker" ]] && pass "runc: a container keeping CAP_NET_RAW is refused" || \
     fail "runc: a container keeping CAP_NET_RAW is refused" "$out"
 case "$out" in *"keeps capabilities that bypass or change the policy"*"CAP_NET_RAW"*) pass "runc: the refusal names the capability" ;;
     *) fail "runc: the refusal names the capability" "$out" ;; esac
 runc delete -f "$p-raw" >/dev/null 2>&1
 make_bundle raw-allowed '["--allow-caps"]' 'c["process"]["capabilities"]["bounding"].append("CAP_NET_RAW")'
-timeout 60 runc run -b "$bundles/raw-allowed" "$p-rawok" >/dev/null 2>&1
+timeout 60 "${host_net[@]}" runc run -b "$bundles/raw-allowed" "$p-rawok" >/dev/null 2>&1
 expect_eq "runc: --allow-caps accepts it" "$?" 0
 runc delete -f "$p-rawok" >/dev/null 2>&1
 
@@ -104,12 +107,12 @@ for k in ('bounding', 'effective', 'permitted'):
 make_bundle drift-baseline '[]' "$drift_edit
 c['hooks'] = {}
 c['process']['args'][2] += '; ip route replace default via 172.30.0.1; ip addr del 10.77.0.2/24 dev eth0'"
-out=$(timeout 60 runc run -b "$bundles/drift-baseline" "$p-driftb" 2>&1)
+out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/drift-baseline" "$p-driftb" 2>&1)
 case "$out" in *changed*"origin 8080"*"new=0"*) pass "drift: without the policy, the new subnet's host answers" ;;
     *) fail "drift: without the policy, the new subnet's host answers" "$out" ;; esac
 runc delete -f "$p-driftb" >/dev/null 2>&1
 make_bundle drift '["--allow-caps", "--enable-host-access"]' "$drift_edit"
-out=$(timeout 60 runc run -b "$bundles/drift" "$p-drift" 2>&1); rc=$?
+out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/drift" "$p-drift" 2>&1); rc=$?
 expect_eq "drift: the container keeping NET_ADMIN runs with --allow-caps" "$rc" 0
 case "$out" in *changed*"new=1"*) pass "drift: after its own changes, the new subnet is still denied" ;;
     *) fail "drift: after its own changes, the new subnet is still denied" "$out" ;; esac
@@ -135,7 +138,7 @@ policies=$bundles/policies
 mkdir -p "$policies"
 printf 'allow-host-ports = 8443\nblocked-action = drop\n' > "$policies/agent.conf"
 make_bundle annotated '["--policy-dir", "'"$policies"'", "--blocked-action", "reject"]' "c.setdefault('annotations', {})['io.github.awf-net.policy'] = 'agent'"
-timeout 60 runc run -b "$bundles/annotated" "$p-ann" >/dev/null 2>&1
+timeout 60 "${host_net[@]}" runc run -b "$bundles/annotated" "$p-ann" >/dev/null 2>&1
 expect_eq "runc: a container naming a policy starts" "$?" 0
 out=$("$AWF" dump --netns "$agent")
 case "$out" in *"redirected TCP ports 80,443,8443"*"blocked action reject"*) pass "runc: the named policy applies, the hook's flags win" ;;
@@ -155,7 +158,7 @@ for spec in "policy|$secret|not a policy name" "policy|../secret|not a policy na
             "policy|squid|proxy-role policy filters nothing"; do
     IFS='|' read -r key value why <<< "$spec"
     make_bundle "named-$key" '["--policy-dir", "'"$policies"'"]' "c.setdefault('annotations', {})['io.github.awf-net.$key'] = '$value'"
-    out=$(timeout 60 runc run -b "$bundles/named-$key" "$p-named" 2>&1); rc=$?
+    out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/named-$key" "$p-named" 2>&1); rc=$?
     [[ $rc -ne 0 && ! -e "$bundles/named-$key/rootfs/tmp/marker" && "$out" == *"$why"* ]] && \
         pass "runc: annotation $key=$value is refused ($why)" || fail "runc: annotation $key=$value is refused ($why)" "$out"
     [[ "$out" != *TOP-SECRET* ]] && pass "runc: ... and no file content is shown" || fail "runc: ... and no file content is shown" "$out"
@@ -171,7 +174,7 @@ expect_exit "apply --policy with a path is exit 2" 2 "$AWF" apply --netns "$agen
 # container:victim`, a reused namespace): the hook never replaces that policy.
 before=$(ip netns exec "$agent" nft list table inet awf)
 make_bundle newcomer '[]'
-out=$(timeout 60 runc run -b "$bundles/newcomer" "$p-new" 2>&1); rc=$?
+out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/newcomer" "$p-new" 2>&1); rc=$?
 [[ $rc -ne 0 && ! -e "$bundles/newcomer/rootfs/tmp/marker" ]] && pass "runc: a newcomer cannot replace another container's policy" || \
     fail "runc: a newcomer cannot replace another container's policy" "$out"
 case "$out" in *"already holds another policy"*) pass "runc: and the hook says why" ;; *) fail "runc: and the hook says why" "$out" ;; esac
@@ -182,7 +185,7 @@ ip netns exec "$agent" sleep 30 &
 victim=$!
 CLEANUP_PIDS+=("$victim")
 make_bundle joiner '[]' "n = [x for x in c['linux']['namespaces'] if x['type'] == 'network'][0]; n['path'] = '/proc/$victim/ns/net'"
-out=$(timeout 60 runc run -b "$bundles/joiner" "$p-join" 2>&1); rc=$?
+out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/joiner" "$p-join" 2>&1); rc=$?
 [[ $rc -ne 0 && ! -e "$bundles/joiner/rootfs/tmp/marker" ]] && pass "runc: joining a running process's namespace is refused" || \
     fail "runc: joining a running process's namespace is refused" "$out"
 case "$out" in *"joins the network namespace of a running process"*) pass "runc: and the refusal says so" ;; *) fail "runc: and the refusal says so" "$out" ;; esac
@@ -194,7 +197,7 @@ touch "$bundles/victim-mount"
 mount --bind "/proc/$victim/ns/net" "$bundles/victim-mount"
 for path in "//proc/$victim/ns/net" "/proc/./$victim/ns/net" "$bundles/victim-link" "$bundles/victim-mount"; do
     make_bundle joiner2 '[]' "n = [x for x in c['linux']['namespaces'] if x['type'] == 'network'][0]; n['path'] = '$path'"
-    out=$(timeout 60 runc run -b "$bundles/joiner2" "$p-join2" 2>&1); rc=$?
+    out=$(timeout 60 "${host_net[@]}" runc run -b "$bundles/joiner2" "$p-join2" 2>&1); rc=$?
     [[ $rc -ne 0 && ! -e "$bundles/joiner2/rootfs/tmp/marker" && $out == *"joins the network namespace of a running process"* ]] && \
         pass "runc: joining a running process's namespace as $path is refused" || \
         fail "runc: joining a running process's namespace as $path is refused" "$out"

@@ -124,6 +124,9 @@ rm -rf "$fifo_dir"
 
 # Hosts files: never through a link, only regular files; a public host.docker.internal (the
 # container can write its own hosts file) is refused, not exempted.
+# A private address must also be within the sandbox's reach (a subnet it has, its gateway) or an
+# address of the host awf-net runs in: here the namespace has 172.17.0.0/16 on a link.
+ip -n "$ns" link add d0 type veth peer name d1 && ip -n "$ns" addr add 172.17.0.5/16 dev d0 && ip -n "$ns" link set d0 up
 hosts_dir=$(mktemp -d)
 printf '172.17.0.1 host.docker.internal\n' > "$hosts_dir/hosts"
 ln -s "$hosts_dir/hosts" "$hosts_dir/link"
@@ -148,15 +151,31 @@ printf '203.0.113.9 squid.test\n' > "$hosts_dir/squid"
 out=$("$AWF" apply --netns "$ns" --squid squid.test:3128 --hosts-file "$hosts_dir/squid" 2>&1); rc=$?
 expect_eq "a public Squid address from the hosts file is refused (exit 2)" "$rc" 2
 case "$out" in *squid.test*203.0.113.9*"private range"*) pass "and the error names name and address" ;; *) fail "and the error names name and address" "$out" ;; esac
-printf '172.30.0.99 squid.test\n' > "$hosts_dir/squid"
-expect_exit "a private one is accepted (dry run)" 0 "$AWF" apply --netns "$ns" --dry-run --squid squid.test:3128 --hosts-file "$hosts_dir/squid"
+printf '172.17.0.99 squid.test\n' > "$hosts_dir/squid"
+expect_exit "a private one on the namespace's subnet is accepted (dry run)" 0 "$AWF" apply --netns "$ns" --dry-run --squid squid.test:3128 --hosts-file "$hosts_dir/squid"
+# Private but elsewhere (another tenant's host, the operator's database): refused, unchanged.
+printf '10.99.0.7 host.docker.internal\n10.99.0.8 squid.test\n' > "$hosts_dir/far"
+out=$("$AWF" apply --netns "$ns" --enable-host-access --hosts-file "$hosts_dir/far" 2>&1); rc=$?
+expect_eq "a private host.docker.internal out of the sandbox's reach is refused (exit 2)" "$rc" 2
+case "$out" in *10.99.0.7*"on no subnet of the target, not its default gateway and not an address of this host"*) pass "and the error says where it may point" ;; *) fail "and the error says where it may point" "$out" ;; esac
+out=$("$AWF" apply --netns "$ns" --squid squid.test:3128 --hosts-file "$hosts_dir/far" 2>&1); rc=$?
+expect_eq "a private Squid address out of reach is refused (exit 2)" "$rc" 2
+case "$out" in *squid.test*10.99.0.8*"on no subnet"*) pass "and the error names name and address" ;; *) fail "and the error names name and address" "$out" ;; esac
+expect_eq "refused out-of-reach addresses leave the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
+# The same address is accepted when it is the host's own (Docker's host.docker.internal names
+# docker0's address for containers on other bridges): awf-net run from a stand-in host has it.
+hostns=$p-h
+make_ns "$hostns"
+ip -n "$hostns" link add d0 type veth peer name d1 && ip -n "$hostns" addr add 10.99.0.7/32 dev d0 && ip -n "$hostns" link set d0 up
+gw=$(ip netns exec "$hostns" "$AWF" apply --netns "$ns" --dry-run --print json --enable-host-access --hosts-file "$hosts_dir/far" --inbound none | python3 -c 'import json,sys; d=json.load(sys.stdin); print([s["elements"] for s in d["sets"] if s["name"]=="gateways_v4"][0][0][0]["from"])')
+expect_eq "an address of the host awf-net runs in is accepted" "$gw" "0a630007"
 
 # --pid: the container's hosts file is resolved inside its root. A directory link on the way
 # (etc -> an absolute host path) would lead the host's walk out of the container: refused.
 root_dir=$(mktemp -d)
 mkdir -p "$root_dir/bin" "$hosts_dir/outside"
 cp "$(command -v busybox)" "$root_dir/bin/busybox"
-printf '10.9.9.9 host.docker.internal\n' > "$hosts_dir/outside/hosts"
+printf '172.17.0.9 host.docker.internal\n' > "$hosts_dir/outside/hosts"
 ln -s "$hosts_dir/outside" "$root_dir/etc"
 ip netns exec "$ns" chroot "$root_dir" /bin/busybox sleep 30 &
 jailed=$!
@@ -168,7 +187,7 @@ case "$out" in *"symbolic link"*) pass "and the error says why" ;; *) fail "and 
 # The same file as a real file inside the root is read.
 rm "$root_dir/etc"; mkdir "$root_dir/etc"; cp "$hosts_dir/outside/hosts" "$root_dir/etc/hosts"
 gw=$("$AWF" apply --pid "$jailed" --enable-host-access --dry-run --print json | python3 -c 'import json,sys; d=json.load(sys.stdin); print([s["elements"] for s in d["sets"] if s["name"]=="gateways_v4"][0][0][0]["from"])')
-expect_eq "the container's own hosts file is read inside its root" "$gw" "0a090909"
+expect_eq "the container's own hosts file is read inside its root" "$gw" "ac110009"
 kill "$jailed" 2>/dev/null; wait "$jailed" 2>/dev/null
 rm -rf "$root_dir"
 rm -rf "$hosts_dir"

@@ -16,6 +16,7 @@ Facts at_apply() {
     f.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
     f.default_gateway_v4 = IpAddr::parse("172.30.0.1");
     f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
+    f.host_addresses = {*IpAddr::parse("172.17.0.1")};
     return f;
 }
 

@@ -142,6 +142,7 @@ TEST(Lift, RoundTripsEveryGoldenPolicy) {
     f.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
     f.default_gateway_v4 = IpAddr::parse("172.30.0.1");
     f.local_subnets = {*Cidr::parse("172.30.0.0/24"), *Cidr::parse("fe80::/64")};
+    f.host_addresses = {*IpAddr::parse("172.17.0.1")};
     for (const auto& np : test::policy_list()) {
         model::Table planned = plan(resolve(test::policy_from_args(test::split_args(np.args)), f));
         kernel::Table k = lower(planned);

@@ -21,6 +21,7 @@ Facts fixed_facts() {
     f.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
     f.default_gateway_v4 = IpAddr::parse("172.30.0.1");
     f.local_subnets = {*Cidr::parse("172.30.0.0/24"), *Cidr::parse("fe80::/64")};
+    f.host_addresses = {*IpAddr::parse("172.17.0.1")}; // docker0's, as Docker maps it
     return f;
 }
 

@@ -144,6 +144,7 @@ TEST(Policy, HostGatewayFallbackFromEnvOnlyWhenHostsFileHasNone) {
     EXPECT_EQ(resolve(p, none).gateways.at(0).str(), "172.17.0.9");
     Facts hosts;
     hosts.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
+    hosts.host_addresses = {*IpAddr::parse("172.17.0.1")};
     auto r = resolve(p, hosts);
     ASSERT_EQ(r.gateways.size(), 1u);
     EXPECT_EQ(r.gateways[0].str(), "172.17.0.1");
@@ -194,7 +195,7 @@ TEST(Policy, ErrorsNameTheFieldAndTheValue) {
     EXPECT_EQ(input_error_of({"--allow-host-service-ports", "5432"}),
               "--allow-host-service-ports: \"5432\": requires --enable-host-access");
     EXPECT_EQ(input_error_of({"--from-env"}, {{"AWF_ALLOW_HOST_PORTS", "3000-3010,99999"}}),
-              "--allow-host-ports: \"99999\": out of range 1-65535");
+              "AWF_ALLOW_HOST_PORTS: --allow-host-ports: \"99999\": out of range 1-65535");
 }
 
 TEST(Policy, ConfigFileErrorsNameFileLineAndKey) {
@@ -206,6 +207,20 @@ TEST(Policy, ConfigFileErrorsNameFileLineAndKey) {
               "--config " + missing.path() + ":1: \"allow-host-ports\": missing value");
     EXPECT_EQ(input_error_of({"--config", "/nonexistent/awf.conf"}),
               "--config: \"/nonexistent/awf.conf\": cannot be read");
+    // A bad value is reported at its line, with the flag it stands for.
+    TempFile bad_value("# mine\nsquid = 10.0.0.1:3128\ndns-servers = 10.0.0.1, bogus\n");
+    EXPECT_EQ(input_error_of({"--config", bad_value.path()}),
+              "--config " + bad_value.path() +
+                  ":3: --dns-servers: \"bogus\": not an IP address");
+    TempFile twice("host-gateway = 10.0.0.1\nipv6 = block\nhost-gateway = nope\n");
+    EXPECT_EQ(input_error_of({"--config", twice.path()}),
+              "--config " + twice.path() + ":1,3: --host-gateway: \"nope\": not an IP address");
+    TempFile ipv6("table = t\nipv6 = maybe\n");
+    EXPECT_EQ(input_error_of({"--config", ipv6.path()}),
+              "--config " + ipv6.path() + ":2: --ipv6: \"maybe\": expected disable or block");
+    // The command line's value wins, and its error names no file.
+    EXPECT_EQ(input_error_of({"--config", bad_value.path(), "--dns-servers", "x"}),
+              "--dns-servers: \"x\": not an IP address");
 }
 
 TEST(Policy, MissingFlagValueIsAUsageError) {
@@ -233,12 +248,60 @@ TEST(Policy, DiscoveryUsesHostsFileAndDefaultRouteBothWhenTheyDiffer) {
     Facts f;
     f.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
     f.default_gateway_v4 = IpAddr::parse("172.30.0.1");
+    f.host_addresses = {*IpAddr::parse("172.17.0.1")};
     auto r = resolve(p, f);
     ASSERT_EQ(r.gateways.size(), 2u);
     f.default_gateway_v4 = IpAddr::parse("172.17.0.1");
     EXPECT_EQ(resolve(p, f).gateways.size(), 1u);
     Facts empty;
     EXPECT_THROW(resolve(p, empty), Error);
+}
+
+// A hosts file the container writes may only point where the sandbox reaches anyway: a
+// connected subnet, its default gateway, or an address of the host itself.
+TEST(Policy, HostsFileAddressesMustBeWithinReach) {
+    auto refused = [](const Policy& p, const Facts& f, const std::string& field) {
+        try {
+            resolve(p, f);
+            return false;
+        } catch (const Error& e) {
+            std::string m = e.what();
+            return e.code() == ExitCode::invalid_input && m.find(field) != std::string::npos &&
+                   m.find("10.9.9.9") != std::string::npos &&
+                   m.find("on no subnet of the target") != std::string::npos;
+        }
+    };
+    Policy host = policy_from_args({"--enable-host-access"});
+    Facts f;
+    f.default_gateway_v4 = IpAddr::parse("172.30.0.1");
+    f.local_subnets = {*Cidr::parse("172.30.0.0/24")};
+    f.host_addresses = {*IpAddr::parse("172.17.0.1")};
+    f.hosts_docker_internal = {*IpAddr::parse("10.9.9.9")};
+    EXPECT_TRUE(refused(host, f, "host gateway discovery"));
+    for (const char* ok : {"172.30.0.7", "172.30.0.1", "172.17.0.1"}) {
+        f.hosts_docker_internal = {*IpAddr::parse(ok)};
+        EXPECT_NO_THROW(resolve(host, f)) << ok;
+    }
+    // Nothing gathered is nothing within reach: the check never passes by default.
+    Facts bare;
+    bare.hosts_docker_internal = {*IpAddr::parse("172.17.0.1")};
+    EXPECT_THROW(resolve(host, bare), Error);
+    // The operator's --host-gateway is not checked: it is not the container's word.
+    Policy given = policy_from_args({"--enable-host-access", "--host-gateway", "10.9.9.9"});
+    EXPECT_NO_THROW(resolve(given, bare));
+
+    Policy named = policy_from_args({"--squid", "squid:3128"});
+    Facts s = f;
+    s.hosts_docker_internal.clear();
+    s.squid_from_hosts_file = true;
+    s.squid_resolved = IpAddr::parse("10.9.9.9");
+    EXPECT_TRUE(refused(named, s, "--squid"));
+    s.squid_resolved = IpAddr::parse("172.30.0.10");
+    EXPECT_EQ(resolve(named, s).squid.str(), "172.30.0.10");
+    // Resolved by the host's own resolver, not from the target's file: not the container's word.
+    s.squid_from_hosts_file = false;
+    s.squid_resolved = IpAddr::parse("10.9.9.9");
+    EXPECT_EQ(resolve(named, s).squid.str(), "10.9.9.9");
 }
 
 TEST(Policy, DangerousPortsAreRemovedFromAllowHostPortsButNotServicePorts) {

@@ -65,6 +65,10 @@ struct Facts {
     std::vector<Cidr> local_subnets;           // directly connected (from interface addresses)
     std::optional<IpAddr> squid_resolved;      // when squid_host is a name
     bool squid_from_hosts_file = false;        // ... found in the target's (writable) hosts file
+    // Addresses of awf-net's own namespace (the host's, for a hook, CNI or run): a hosts-file
+    // address may name one of them, as Docker's host.docker.internal names docker0's address
+    // from a container on another bridge. Read only when the hosts file supplied something.
+    std::vector<IpAddr> host_addresses;
 };
 
 // The policy with everything a namespace decides filled in (plan_inputs.hpp derives what the

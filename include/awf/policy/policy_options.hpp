@@ -22,7 +22,12 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 po::options_description policy_options_description();
 
 // Raw values by option name (without dashes), each as given; repeatable options keep order.
-using RawOptions = std::map<std::string, std::vector<std::string>>;
+// `origin` says where a key came from ("--config FILE:LINE", "AWF_DNS_SERVERS"), so a value
+// refused later is reported there; the command line's own keys have none.
+struct RawOptions : std::map<std::string, std::vector<std::string>> {
+    using map::map;
+    std::map<std::string, std::string> origin;
+};
 
 // "a, b,,c" -> {"a", "b", "c"}: the comma-separated lists of flags and config files.
 std::vector<std::string> split_list(const std::string& text);
