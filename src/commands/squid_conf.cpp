@@ -12,33 +12,41 @@ namespace awf::cli {
 
 int cmd_squid_conf(const std::vector<std::string>& args, const Context& ctx) {
     po::options_description desc(
-        "awf-net squid-conf [POLICY] --intercept --tls-cert FILE --allow-domains-file LIST");
+        "awf-net squid-conf [POLICY] [DOMAINS] [--listen ADDR] [--state-dir DIR] "
+        "[--tls-cert FILE [--tls-key FILE]] [--fragment]");
     desc.add(policy_options_description());
-    desc.add_options()("tls-cert", po::value<std::string>()->value_name("FILE"),
-                       "certificate for Squid's intercept https_port (never shown to clients)")(
+    desc.add_options()("listen", po::value<std::string>()->value_name("ADDR"),
+                       "the IPv4 address Squid's ports bind (default 0.0.0.0); the proxy port "
+                       "is --squid's")("state-dir", po::value<std::string>()->value_name("DIR"),
+                                       "pid file and logs (default Debian's: /run/squid.pid, "
+                                       "/var/log/squid)")(
+        "tls-cert", po::value<std::string>()->value_name("FILE"),
+        "certificate for Squid's intercept https_port (never shown to clients); with --intercept")(
         "tls-key", po::value<std::string>()->value_name("FILE"),
         "its key (default: in the certificate file)")(
-        "allow-domains-file", po::value<std::string>()->value_name("LIST"),
-        "the allowlist, one domain per line, that the operator's dstdomain ACL also reads")(
-        "help,h", "this help");
+        "fragment", po::bool_switch(),
+        "only the lines --intercept adds to a configuration of your own")("help,h", "this help");
     auto vm = parse(args, desc, "squid-conf");
     if (printed_help(vm, desc)) return 0;
-    Policy policy = read_policy(vm, ctx.env);
-    for (const char* required : {"tls-cert", "allow-domains-file"})
-        if (!vm.count(required))
-            throw Error(ExitCode::invalid_input, std::string("--") + required, "required");
     // Squid would start without them and fail later, far from the typo.
-    for (const char* file : {"tls-cert", "tls-key", "allow-domains-file"}) {
+    for (const char* file : {"tls-cert", "tls-key"}) {
         if (!vm.count(file)) continue;
         const std::string& path = vm[file].as<std::string>();
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
             throw input_error(std::string("--") + file, path, "no such regular file");
     }
-    SquidConfPaths paths{vm["tls-cert"].as<std::string>(),
-                         vm.count("tls-key") ? vm["tls-key"].as<std::string>() : "",
-                         vm["allow-domains-file"].as<std::string>()};
-    std::cout << squid_conf(policy, paths);
+    Policy policy = read_policy(vm, ctx.env);
+    if (policy.intercept && !vm.count("tls-cert"))
+        throw Error(ExitCode::invalid_input, "--tls-cert",
+                    "required with --intercept (Squid's https_port needs one to start)");
+    SquidConfPaths paths;
+    if (vm.count("tls-cert")) paths.tls_cert = vm["tls-cert"].as<std::string>();
+    if (vm.count("tls-key")) paths.tls_key = vm["tls-key"].as<std::string>();
+    if (vm.count("state-dir")) paths.state_dir = vm["state-dir"].as<std::string>();
+    if (vm.count("listen")) paths.listen = vm["listen"].as<std::string>();
+    bool fragment = vm["fragment"].as<bool>();
+    std::cout << (fragment ? squid_intercept_lines(policy, paths) : squid_conf(policy, paths));
     return 0;
 }
 

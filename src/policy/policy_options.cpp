@@ -1,5 +1,6 @@
 #include "awf/base/platform.hpp"
 
+#include "awf/policy/domains.hpp"
 #include "awf/policy/policy_name.hpp"
 #include "awf/policy/policy_options.hpp"
 
@@ -35,7 +36,19 @@ constexpr const char* kValueOptions[] = {"squid",
                                          "intercept-tls-ports",
                                          "intercept-http-port",
                                          "intercept-tls-port",
-                                         "role"};
+                                         "role",
+                                         "allow-domains",
+                                         "allow-domains-file",
+                                         "block-domains",
+                                         "block-domains-file"};
+// Options that may be given more than once (the values accumulate, in order).
+constexpr const char* kRepeatable[] = {"host-gateway", "allow-domains", "allow-domains-file",
+                                       "block-domains", "block-domains-file"};
+
+bool repeatable(const std::string& name) {
+    return std::any_of(std::begin(kRepeatable), std::end(kRepeatable),
+                       [&](const char* r) { return name == r; });
+}
 constexpr const char* kSwitches[] = {"enable-host-access", "no-log", "intercept"};
 
 std::string flag(const std::string& name) {
@@ -45,7 +58,7 @@ std::string flag(const std::string& name) {
 const std::string* single(const RawOptions& raw, const std::string& name) {
     auto it = raw.find(name);
     if (it == raw.end() || it->second.empty()) return nullptr;
-    if (it->second.size() > 1 && name != "host-gateway")
+    if (it->second.size() > 1 && !repeatable(name))
         throw input_error(flag(name), it->second.back(), "given more than once");
     return &it->second.back();
 }
@@ -180,6 +193,17 @@ po::options_description policy_options_description() {
         "sandbox (default), or proxy: Squid's own namespace in intercept mode")(
         "table", po::value<std::string>()->value_name("NAME"),
         "name of the inet table (default awf)");
+    po::options_description domains("Domains (Squid's allowlist: squid-conf, run)");
+    using list = std::vector<std::string>;
+    domains.add_options()("allow-domains", po::value<list>()->value_name("LIST"),
+                          "names to reach, comma-separated; github.com covers its subdomains, "
+                          "*.github.com only them, https:// or http:// one scheme (repeatable)")(
+        "allow-domains-file", po::value<list>()->value_name("FILE"),
+        "the same, one per line or comma-separated, '#' comments (repeatable)")(
+        "block-domains", po::value<list>()->value_name("LIST"),
+        "names never to reach: wins over allow (repeatable)")(
+        "block-domains-file", po::value<list>()->value_name("FILE"), "the same from a file");
+    d.add(domains);
     return d;
 }
 
@@ -188,7 +212,7 @@ RawOptions raw_from_variables(const po::variables_map& vm) {
     for (const char* name : kValueOptions) {
         auto it = vm.find(name);
         if (it == vm.end() || it->second.defaulted()) continue;
-        if (std::string(name) == "host-gateway")
+        if (repeatable(name))
             raw[name] = it->second.as<std::vector<std::string>>();
         else
             raw[name] = {it->second.as<std::string>()};
@@ -311,7 +335,8 @@ RawOptions raw_from_env(const EnvLookup& env) {
     if (get("AWF_ENABLE_HOST_ACCESS")) set("enable-host-access", "true", "AWF_ENABLE_HOST_ACCESS");
     if (auto v = get("AWF_HOST_GATEWAY_IP")) raw["fallback-gateway"] = {*v};
     for (const char* var : {"AWF_VALID_ALLOW_HOST_PORTS", "AWF_ALLOW_HOST_PORTS"})
-        if (auto v = get(var); v && !raw.count("allow-host-ports")) set("allow-host-ports", *v, var);
+        if (auto v = get(var); v && !raw.count("allow-host-ports"))
+            set("allow-host-ports", *v, var);
     for (const char* var : {"AWF_VALID_HOST_SERVICE_PORTS", "AWF_HOST_SERVICE_PORTS"})
         if (auto v = get(var); v && !raw.count("allow-host-service-ports"))
             set("allow-host-service-ports", *v, var);
@@ -337,6 +362,29 @@ void merge_lower_precedence(RawOptions& higher, const RawOptions& lower) {
 }
 
 namespace {
+
+// KEY's lists, then KEY-file's files, each in the order given. A file's errors name it and the
+// line, never an entry: `sudo awf-net run --allow-domains-file /etc/shadow` shows nothing of it.
+std::vector<DomainPattern> domains_of(const RawOptions& raw, const std::string& key) {
+    std::vector<DomainPattern> out;
+    if (auto it = raw.find(key); it != raw.end())
+        for (const auto& v : it->second)
+            for (auto& d : parse_domain_list(flag(key), v))
+                out.push_back(std::move(d));
+    if (auto it = raw.find(key + "-file"); it != raw.end())
+        for (const auto& path : it->second) {
+            const std::string where = flag(key + "-file") + " " + path;
+            auto text = read_regular_file({{}, path}, 1 << 20, ExitCode::invalid_input, where);
+            if (!text) throw input_error(flag(key + "-file"), path, "cannot be read");
+            for (auto& d : parse_domain_file(*text, where))
+                out.push_back(std::move(d));
+        }
+    // Duplicates say nothing new; the order stays the user's.
+    std::vector<DomainPattern> unique;
+    for (auto& d : out)
+        if (std::find(unique.begin(), unique.end(), d) == unique.end()) unique.push_back(d);
+    return unique;
+}
 
 Policy policy_from_values(const RawOptions& raw) {
     Policy p = Policy::defaults();
@@ -423,6 +471,8 @@ Policy policy_from_values(const RawOptions& raw) {
     if (auto v = single(raw, "intercept-tls-port"))
         p.intercept_tls_port = parse_number("--intercept-tls-port", *v, 1, 65535);
     if (auto v = single(raw, "role")) p.role = parse_role(*v);
+    p.domains.allow = domains_of(raw, "allow-domains");
+    p.domains.block = domains_of(raw, "block-domains");
     check_intercept(p);
     if (auto v = single(raw, "table")) {
         bool ok = !v->empty() && v->size() <= 64 &&

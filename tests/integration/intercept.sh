@@ -22,7 +22,7 @@ case "$out" in *"origin 80"*) fail "proxy mode: a proxy-unaware client is not se
 
 # Squid in intercept mode: the testbed's Squid restarted with the lines `awf-net squid-conf`
 # prints, after its ACLs and before its http_access rules (one allowlist file for both modes).
-out=$("$AWF" squid-conf --intercept --tls-cert "$state/cert.pem" --allow-domains-file "$state/allowed.txt")
+out=$("$AWF" squid-conf --fragment --intercept --tls-cert "$state/cert.pem" --allow-domains-file "$state/allowed.txt")
 expect_eq "squid-conf prints the intercept lines" "$?" 0
 check "Squid (OpenSSL build) starts with them" "$ROOT/tools/testbed" intercept "$p" "$AWF"
 

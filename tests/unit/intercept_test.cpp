@@ -70,26 +70,64 @@ TEST(Intercept, OptionsAreCheckedTogether) {
               std::string::npos);
 }
 
+namespace {
+
+SquidConfPaths cert_paths(const std::string& cert) {
+    SquidConfPaths paths;
+    paths.tls_cert = cert;
+    return paths;
+}
+
+} // namespace
+
 TEST(SquidConf, InterceptLinesWithoutCertificateGeneration) {
-    Policy p = test::policy_from_args({"--intercept"});
-    std::string s = squid_conf(p, {"/etc/squid/tls.pem", "", "/etc/squid/allowed.txt"});
+    Policy p = test::policy_from_args({"--intercept", "--allow-domains",
+                                       "allowed.test,*.cdn.test,https://tls.test,http://plain.test",
+                                       "--block-domains", "bad.allowed.test"});
+    std::string s = squid_intercept_lines(p, cert_paths("/etc/squid/tls.pem"));
     for (const char* line :
          {"http_port 3129 intercept name=awf_intercept_http\n",
           "https_port 3130 intercept ssl-bump name=awf_intercept_tls tls-cert=/etc/squid/tls.pem "
           "generate-host-certificates=off\n",
-          "acl awf_allowed_sni ssl::server_name --client-requested \"/etc/squid/allowed.txt\"\n",
-          "ssl_bump peek awf_step1\n", "ssl_bump splice awf_allowed_sni\n",
-          "ssl_bump terminate all\n", "host_verify_strict on\n",
-          "http_access deny awf_intercept_http awf_ip_host\n"})
-        EXPECT_NE(s.find(line), std::string::npos) << line;
+          "acl awf_sni ssl::server_name .allowed.test\n",
+          "acl awf_sni_re ssl::server_name_regex -i ^([a-z0-9_-]+\\.)+cdn\\.test$\n",
+          "acl awf_sni_https ssl::server_name .tls.test\n",
+          "ssl_bump peek awf_step1\nssl_bump terminate awf_sni_block\nssl_bump splice awf_sni\n"
+          "ssl_bump splice awf_sni_re\nssl_bump splice awf_sni_https\nssl_bump terminate all\n",
+          "host_verify_strict on\n", "http_access deny awf_intercept_http awf_ip_host\n"})
+        EXPECT_NE(s.find(line), std::string::npos) << line << "\n---\n" << s;
     EXPECT_EQ(s.find("bump all"), std::string::npos);
+    // http://plain.test admits no TLS.
+    EXPECT_EQ(s.find("plain.test"), std::string::npos) << s;
 }
 
 TEST(SquidConf, PathsThatWouldBreakTheDirectiveAreRefused) {
     Policy p = test::policy_from_args({"--intercept"});
     for (const char* bad :
          {"relative.pem", "/a b.pem", "/a\"b", "/a\nhttp_access allow all", "/a#b", ""})
-        EXPECT_THROW(squid_conf(p, {bad, "", "/etc/l"}), Error) << bad;
-    EXPECT_THROW(squid_conf(p, {"/etc/c.pem", "", "/etc/l ist"}), Error);
-    EXPECT_THROW(squid_conf(test::policy_from_args({}), {"/c", "", "/l"}), Error);
+        EXPECT_THROW(squid_intercept_lines(p, cert_paths(bad)), Error) << bad;
+    SquidConfPaths dir = cert_paths("/etc/c.pem");
+    dir.state_dir = "/var/lib/a b";
+    EXPECT_THROW(squid_conf(p, dir), Error);
+    EXPECT_THROW(squid_intercept_lines(test::policy_from_args({}), cert_paths("/c")), Error);
+    SquidConfPaths v6 = cert_paths("/c");
+    v6.listen = "::1";
+    EXPECT_THROW(squid_conf(p, v6), Error);
+}
+
+// The whole configuration for a policy: golden text, every scheme and kind of entry.
+TEST(SquidConf, CompleteConfiguration) {
+    Policy p = test::policy_from_args(
+        {"--squid", "10.0.0.1:3128", "--allow-host-ports", "8080", "--allow-domains",
+         "github.com,api.github.com,*.npmjs.org,https://secure.test,http://plain.test,"
+         "https://*.tls.test",
+         "--block-domains", "gist.github.com,http://old.npmjs.org"});
+    SquidConfPaths paths;
+    paths.state_dir = "/run/awf-net/s1";
+    paths.listen = "10.0.0.1";
+    paths.dns = {*IpAddr::parse("10.0.0.53")};
+    test::expect_golden("squid-complete.conf", squid_conf(p, paths));
+    Policy i = test::policy_from_args({"--intercept", "--allow-domains", "github.com"});
+    SquidConfPaths ip = cert_paths("/etc/awf-net/squid-tls.pem");
+    test::expect_golden("squid-complete-intercept.conf", squid_conf(i, ip));
 }

@@ -16,21 +16,7 @@ using test::policy_from_args;
 
 namespace {
 
-class TempFile {
-public:
-    explicit TempFile(const std::string& content) {
-        path_ =
-            std::filesystem::temp_directory_path() /
-            ("awf-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".conf");
-        std::ofstream(path_) << content;
-    }
-    ~TempFile() { std::filesystem::remove(path_); }
-    std::string path() const { return path_.string(); }
-
-private:
-    std::filesystem::path path_;
-    static inline int counter_ = 0;
-};
+using test::TempFile;
 
 // Runs the whole reading and returns the one-line error, asserting exit code 2.
 std::string input_error_of(const std::vector<std::string>& args,
@@ -210,8 +196,7 @@ TEST(Policy, ConfigFileErrorsNameFileLineAndKey) {
     // A bad value is reported at its line, with the flag it stands for.
     TempFile bad_value("# mine\nsquid = 10.0.0.1:3128\ndns-servers = 10.0.0.1, bogus\n");
     EXPECT_EQ(input_error_of({"--config", bad_value.path()}),
-              "--config " + bad_value.path() +
-                  ":3: --dns-servers: \"bogus\": not an IP address");
+              "--config " + bad_value.path() + ":3: --dns-servers: \"bogus\": not an IP address");
     TempFile twice("host-gateway = 10.0.0.1\nipv6 = block\nhost-gateway = nope\n");
     EXPECT_EQ(input_error_of({"--config", twice.path()}),
               "--config " + twice.path() + ":1,3: --host-gateway: \"nope\": not an IP address");

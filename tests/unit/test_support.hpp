@@ -3,12 +3,35 @@
 
 #include "awf/policy/policy_options.hpp"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace awf::test {
+
+// A file with the given content, removed when the test ends.
+class TempFile {
+public:
+    explicit TempFile(const std::string& content) {
+        path_ =
+            std::filesystem::temp_directory_path() /
+            ("awf-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".conf");
+        std::ofstream(path_) << content;
+    }
+    ~TempFile() { std::filesystem::remove(path_); }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    std::string path() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+    static inline int counter_ = 0;
+};
 
 inline std::vector<std::string> split_args(const std::string& s) {
     std::istringstream in(s);
@@ -57,6 +80,15 @@ inline std::string read_file(const std::string& path) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// Compares `text` with tests/golden/NAME (AWF_UPDATE_GOLDEN=1 rewrites it, deliberately).
+inline void expect_golden(const std::string& name, const std::string& text) {
+    std::string path = std::string(AWF_GOLDEN_DIR) + "/" + name;
+    if (std::getenv("AWF_UPDATE_GOLDEN")) std::ofstream(path) << text;
+    std::string golden = read_file(path);
+    ASSERT_FALSE(golden.empty()) << "missing golden file " << path;
+    EXPECT_EQ(text, golden) << "golden " << name;
 }
 
 } // namespace awf::test

@@ -1,7 +1,10 @@
-// The Squid lines intercept mode needs (policy.md, Transparent interception): intercept ports
-// for HTTP and TLS, peek at the client's SNI and splice only names on the allowlist (nothing is
-// decrypted, no certificate is ever generated), strict Host verification, no bare-IP hosts.
-// Pure: text from the policy and two paths, for `awf-net squid-conf`.
+// Squid's configuration for a policy (policy.md, Transparent interception; run.md, DOMAINS).
+// Pure: text from the policy and a few paths, for `awf-net squid-conf` and `awf-net run`.
+//  - squid_conf(): a complete squid.conf: the proxy-aware port, the intercept ports when the
+//    policy intercepts, the domain allowlist on every path (CONNECT, plain HTTP, intercepted
+//    Host and SNI), no bare IPs, no cache, logs in one place.
+//  - squid_intercept_lines(): only the lines intercept mode adds, for an operator who keeps a
+//    configuration of their own.
 #pragma once
 
 #include "awf/policy/policy.hpp"
@@ -11,13 +14,24 @@
 namespace awf {
 
 struct SquidConfPaths {
-    std::string tls_cert;      // PEM certificate Squid's https_port needs to start (never shown
-    std::string tls_key;       // to a client: nothing is bumped); key file, empty: in the cert
-    std::string allow_domains; // the allowlist the operator's dstdomain ACL also reads
+    std::string tls_cert; // PEM certificate Squid's https_port needs to start (never shown
+    std::string tls_key;  // to a client: nothing is bumped); key file, empty: in the cert
+    // Where pid file and logs go; empty: Debian's squid layout (/run/squid.pid,
+    // /var/log/squid/{access,cache}.log), so the text can replace /etc/squid/squid.conf.
+    std::string state_dir;
+    std::string listen = "0.0.0.0"; // the IPv4 address Squid's ports bind
+    std::vector<IpAddr> dns;        // Squid's resolvers; empty: the host's resolv.conf
 };
 
+// The access log's format, one request per line, space-separated (Squid's logformat
+// directive); awf-net reads it back for run's summary and audit log:
+// time client method host port status squid-result sni
+inline constexpr const char* kSquidLogFormat = "%ts.%03tu %>a %rm %>rd %>rP %>Hs %Ss %ssl::>sni";
+
 // Throws awf::Error (exit 2) for a path squid.conf could not hold safely (relative, or with
-// quotes, spaces or control characters that would end the directive).
+// quotes, spaces or control characters that would end the directive), or intercept without a
+// certificate.
 std::string squid_conf(const Policy& policy, const SquidConfPaths& paths);
+std::string squid_intercept_lines(const Policy& policy, const SquidConfPaths& paths);
 
 } // namespace awf

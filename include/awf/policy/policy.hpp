@@ -3,6 +3,7 @@
 #pragma once
 
 #include "awf/policy/address.hpp"
+#include "awf/policy/domains.hpp"
 #include "awf/policy/port_spec.hpp"
 
 #include <cstdint>
@@ -52,6 +53,8 @@ struct Policy {
     uint16_t intercept_http_port = 3129;
     uint16_t intercept_tls_port = 3130;
     Role role = Role::sandbox;
+    // Squid's allowlist (squid-conf, run): names, not addresses, so not in the nft table.
+    DomainLists domains;
 
     static Policy defaults();
 };
