@@ -60,6 +60,22 @@ std::optional<IpAddr> default_gateway_v4(NetlinkSocket& route) {
     return gw;
 }
 
+std::vector<Cidr> routed_prefixes_v4(NetlinkSocket& route) {
+    uint32_t seq = route.next_seq();
+    auto req = dump_request(RTM_GETROUTE, AF_INET, seq, sizeof(rtmsg));
+    std::vector<Cidr> out;
+    route.dump(req.data(), req.size(), seq, [&](const nlmsghdr* nlh) {
+        auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
+        // The default route is everything: not a prefix a new link could collide with.
+        if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len == 0) return;
+        for_each_attr(nlh, sizeof(*rtm), [&](const nlattr* a) {
+            if (mnl_attr_get_type(a) == RTA_DST)
+                if (auto d = addr_from(a, AF_INET)) out.push_back(Cidr::of(*d, rtm->rtm_dst_len));
+        });
+    });
+    return out;
+}
+
 std::vector<InterfaceAddress> interface_addresses(NetlinkSocket& route) {
     uint32_t seq = route.next_seq();
     auto req = dump_request(RTM_GETADDR, AF_UNSPEC, seq, sizeof(ifaddrmsg));

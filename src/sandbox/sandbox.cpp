@@ -153,7 +153,11 @@ void refuse_foreign_owner(const NamespaceHandle& ns) {
 // execvp's search, done before the sandbox exists so that a missing command is 127 (as env(1)
 // says it), not bubblewrap's 1. The sandbox sees the same tree, read-only.
 std::optional<std::string> find_command(const std::string& name) {
-    if (name.find('/') != std::string::npos) return name;
+    if (name.find('/') != std::string::npos) {
+        struct stat st {};
+        if (::stat(name.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return std::nullopt;
+        return name;
+    }
     const char* path = std::getenv("PATH");
     std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
     size_t start = 0;

@@ -33,6 +33,8 @@ int cmd_run(const Args& args, const Context& ctx);
 int cmd_oci_hook(const Args& args, const Context& ctx);
 int cmd_squid_conf(const Args& args, const Context& ctx);
 int cmd_cni_install(const Args& args, const Context& ctx);
+int cmd_ps(const Args& args, const Context& ctx);
+int cmd_gc(const Args& args, const Context& ctx);
 
 // The chained CNI plugin (CNI_COMMAND in the environment, no arguments): answers in CNI's JSON
 // on standard output and exits 0 or 1 as the CNI spec wants.

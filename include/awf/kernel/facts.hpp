@@ -18,6 +18,9 @@ struct InterfaceAddress {
 };
 std::vector<InterfaceAddress> interface_addresses(NetlinkSocket& route);
 std::vector<Cidr> connected_subnets(NetlinkSocket& route);
+// Every IPv4 destination prefix of every routing table but the default route's (a new link's
+// subnet must overlap none of them).
+std::vector<Cidr> routed_prefixes_v4(NetlinkSocket& route);
 
 // Everything resolve() needs for this policy. `route` must be opened in the target namespace;
 // hosts files are read through the paths of `target` (cli.md).

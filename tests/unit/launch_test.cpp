@@ -1,0 +1,85 @@
+#include "awf/base/platform.hpp"
+
+// The one-line run's pure parts: what it will build (names, a free /30, files' text, the
+// sandbox's policy) and what it reports (the summary from Squid's log).
+#include "awf/base/error.hpp"
+#include "awf/launch/launch_plan.hpp"
+#include "awf/launch/run_summary.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace awf;
+
+namespace {
+
+Cidr cidr(const char* s) {
+    return *Cidr::parse(s);
+}
+
+} // namespace
+
+TEST(LaunchPlan, PicksTheFirstFreeSlash30) {
+    Cidr pool = cidr("10.213.0.0/16");
+    EXPECT_EQ(pick_link_subnet(pool, {})->str(), "10.213.0.0/30");
+    // A host route over the pool's start, an address, another run's link.
+    EXPECT_EQ(pick_link_subnet(pool, {cidr("10.213.0.0/29"), cidr("10.213.0.9/32"),
+                                      cidr("10.213.0.12/30")})
+                  ->str(),
+              "10.213.0.16/30");
+    // A route wider than the pool covers it all.
+    EXPECT_FALSE(pick_link_subnet(pool, {cidr("10.0.0.0/8")}).has_value());
+    EXPECT_FALSE(pick_link_subnet(cidr("10.0.0.0/31"), {}).has_value());
+    EXPECT_EQ(pick_link_subnet(cidr("192.168.7.4/30"), {})->str(), "192.168.7.4/30");
+    // IPv6 routes never collide with an IPv4 link.
+    EXPECT_EQ(pick_link_subnet(pool, {cidr("::/0")})->str(), "10.213.0.0/30");
+}
+
+TEST(LaunchPlan, NamesAddressesFilesAndPolicy) {
+    Policy caller = test::policy_from_args(
+        {"--allow-domains", "github.com", "--dns-servers", "10.0.0.53", "--allow-host-ports", "3000"});
+    LaunchPlan p = plan_launch("ci-42", cidr("10.213.0.8/30"), caller);
+    EXPECT_EQ(p.netns, "awf-ci-42");
+    EXPECT_EQ(p.host_link, "awfci-42");
+    EXPECT_EQ(p.host_addr.str(), "10.213.0.9");
+    EXPECT_EQ(p.sandbox_addr.str(), "10.213.0.10");
+    EXPECT_EQ(p.dir, "/run/awf-net/runs/ci-42");
+    EXPECT_EQ(p.sandbox_policy.squid_host, "10.213.0.9");
+    ASSERT_EQ(p.sandbox_policy.dns_servers.size(), 1u);
+    EXPECT_EQ(p.sandbox_policy.dns_servers[0].str(), "10.213.0.9");
+    EXPECT_EQ(p.sandbox_policy.allow_host_ports.str(), "3000");
+    EXPECT_EQ(p.sandbox_policy.domains, caller.domains);
+    EXPECT_EQ(sandbox_resolv_conf(p).find("nameserver 10.213.0.9\n") != std::string::npos, true);
+    EXPECT_NE(sandbox_hosts(p).find("10.213.0.9 host.docker.internal\n"), std::string::npos);
+    auto env = proxy_environment(p);
+    EXPECT_EQ(env.size(), 6u);
+    EXPECT_EQ(env[0], (std::pair<std::string, std::string>{"HTTP_PROXY", "http://10.213.0.9:3128"}));
+    EXPECT_EQ(env[4], (std::pair<std::string, std::string>{"NO_PROXY", "localhost,127.0.0.1"}));
+}
+
+TEST(LaunchPlan, NamesARunCanCarry) {
+    for (const char* ok : {"a", "ci-42", "abcdefghijkl"})
+        EXPECT_NO_THROW(check_run_name(ok)) << ok;
+    for (const char* bad : {"", "-a", "abcdefghijklm", "A", "a/b", "a b", "..", "a_b"})
+        EXPECT_THROW(check_run_name(bad), Error) << bad;
+}
+
+TEST(RunSummary, CountsWhatSquidDecided) {
+    RunSummary s = summarise_access_text(
+        "1.000 10.213.0.1 - - - 0 NONE_NONE -\n"
+        "1.100 10.213.0.2 GET - - 400 NONE_NONE -\n"
+        "1.200 10.213.0.2 CONNECT github.com 443 200 TCP_TUNNEL -\n"
+        "1.300 10.213.0.2 GET api.github.com 80 404 TCP_MISS -\n"
+        "1.400 10.213.0.2 CONNECT evil.com 443 403 TCP_DENIED -\n"
+        "1.500 10.213.0.2 CONNECT evil.com 443 403 TCP_DENIED -\n"
+        "not a line\n"
+        "1.600 10.213.0.2 GET ev\"il 80 403 TCP_DENIED -\n");
+    EXPECT_EQ(s.total_allowed(), 2);
+    EXPECT_EQ(s.total_denied(), 4);
+    EXPECT_EQ(s.denied.at("evil.com"), 2);
+    EXPECT_EQ(s.denied.at("(no host: not a proxy request)"), 1);
+    EXPECT_EQ(s.denied.count("ev\\x22il"), 1u);
+    std::string text = format_summary("r1", s);
+    EXPECT_EQ(text.rfind("awf-net run r1: 2 requests allowed, 4 denied\n", 0), 0u) << text;
+    EXPECT_NE(text.find("  denied   evil.com (2)\n"), std::string::npos) << text;
+}
