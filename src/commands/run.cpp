@@ -44,8 +44,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
     sandbox.add_options()("name", po::value<std::string>()->value_name("NAME"),
                           "the sandbox's name: namespace awf-NAME (default generated)")(
         "subnet", po::value<std::string>()->value_name("CIDR"),
-        (std::string("the pool of the sandbox's link addresses (default ") + kDefaultRunPool +
-         ")")
+        (std::string("the pool of the sandbox's link addresses (default ") + kDefaultRunPool + ")")
             .c_str())("quiet,q", po::bool_switch(), "no summary at exit");
     desc.add(sandbox);
     // Everything after "--" is the command, untouched by option parsing.

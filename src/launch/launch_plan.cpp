@@ -29,13 +29,14 @@ bool overlap(const Cidr& a, const Cidr& b) {
 
 void check_run_name(const std::string& name) {
     // The host's link is "awf" + NAME: 12 characters leave IFNAMSIZ room.
-    bool ok = !name.empty() && name.size() <= 12 &&
-              name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
-                  std::string::npos &&
-              name[0] != '-';
+    bool ok =
+        !name.empty() && name.size() <= 12 &&
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos &&
+        name[0] != '-';
     if (!ok)
-        throw input_error("--name", printable(name),
-                          "expected 1-12 lower-case letters, digits and '-', not starting with '-'");
+        throw input_error(
+            "--name", printable(name),
+            "expected 1-12 lower-case letters, digits and '-', not starting with '-'");
 }
 
 std::optional<Cidr> pick_link_subnet(const Cidr& pool, const std::vector<Cidr>& taken) {
@@ -44,8 +45,7 @@ std::optional<Cidr> pick_link_subnet(const Cidr& pool, const std::vector<Cidr>& 
     uint64_t count = uint64_t(1) << (30 - pool.prefix);
     for (uint64_t i = 0; i < count; ++i) {
         Cidr c = Cidr::of(v4_of(base + uint32_t(i * 4)), 30);
-        if (std::none_of(taken.begin(), taken.end(),
-                         [&](const Cidr& t) { return overlap(c, t); }))
+        if (std::none_of(taken.begin(), taken.end(), [&](const Cidr& t) { return overlap(c, t); }))
             return c;
     }
     return std::nullopt;
@@ -80,6 +80,43 @@ std::string sandbox_hosts(const LaunchPlan& plan) {
     return "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n" +
            plan.sandbox_addr.str() + " awf-" + plan.name + "\n" + plan.host_addr.str() +
            " host.docker.internal\n";
+}
+
+std::vector<std::string> resolver_domain_args(const DomainLists& lists,
+                                              const std::vector<IpAddr>& upstream) {
+    auto servers_for = [&](const std::string& suffix) {
+        std::vector<std::string> out;
+        if (upstream.empty()) out.push_back("--server=/" + suffix + "/#");
+        for (const auto& a : upstream)
+            out.push_back("--server=/" + suffix + "/" + a.str());
+        return out;
+    };
+    std::vector<std::string> suffixes;
+    for (const auto& d : lists.allow) {
+        auto star = d.name.rfind('*');
+        std::string suffix = d.name;
+        if (star != std::string::npos) {
+            auto dot = d.name.find('.', star);
+            if (dot == std::string::npos) {
+                // No fixed suffix: everything resolves, as without a list.
+                std::vector<std::string> all;
+                for (const auto& a : upstream)
+                    all.push_back("--server=" + a.str());
+                return all;
+            }
+            suffix = d.name.substr(dot + 1);
+        }
+        if (std::find(suffixes.begin(), suffixes.end(), suffix) == suffixes.end())
+            suffixes.push_back(suffix);
+    }
+    std::vector<std::string> args;
+    for (const auto& s : suffixes)
+        for (auto& a : servers_for(s))
+            args.push_back(std::move(a));
+    for (const auto& d : lists.block)
+        if (!d.wildcard() && d.scheme == Scheme::any) args.push_back("--address=/" + d.name + "/");
+    args.push_back("--address=/#/");
+    return args;
 }
 
 std::vector<std::pair<std::string, std::string>> proxy_environment(const LaunchPlan& plan) {

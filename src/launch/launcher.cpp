@@ -20,16 +20,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
-#include <linux/netlink.h>
-#include <map>
-#include <sstream>
 #include <fstream>
 #include <iostream>
+#include <linux/netlink.h>
+#include <map>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <pwd.h>
+#include <sstream>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -124,14 +124,15 @@ void write_record(const Record& r) {
         out << r.to_json().dump() << "\n";
         if (!out) throw failed("write " + tmp, std::strerror(errno));
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw failed("rename " + tmp, std::strerror(errno));
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+        throw failed("rename " + tmp, std::strerror(errno));
 }
 
 // What a record names, checked before any of it is used to remove something: a record is
 // root's own file, but a name that is not one awf-net makes is never acted on.
 std::optional<json> read_record(const std::string& dir) {
-    auto text = read_regular_file({{}, dir + "/record.json"}, 1 << 16, ExitCode::internal,
-                                  "run record");
+    auto text =
+        read_regular_file({{}, dir + "/record.json"}, 1 << 16, ExitCode::internal, "run record");
     if (!text) return std::nullopt;
     json j = json::parse(*text, nullptr, false);
     if (!j.is_object()) return std::nullopt;
@@ -294,8 +295,7 @@ void take_down(const json& j, pid_t squid_keeper = 0, pid_t resolver_keeper = 0)
     const std::string netns = "awf-" + name, link = "awf" + name;
     std::error_code ec;
     // Deleting the namespace destroys the sandbox's end of the link, and the pair with it.
-    if (fs::exists("/run/netns/" + netns, ec))
-        try {
+    if (fs::exists("/run/netns/" + netns, ec)) try {
             tool({ip_binary(), "netns", "delete", netns});
         } catch (const Error&) {
         }
@@ -510,17 +510,17 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         tool({ip, "netns", "add", plan.netns});
         // The host's end: no forwarding of what arrives from the sandbox, no IPv6 (a wall in
         // the host's namespace that nothing inside the sandbox can reach).
-        tool({ip, "-batch", "-"},
-             "link add " + plan.host_link + " type veth peer name " + plan.sandbox_link +
-                 " netns " + plan.netns + "\n" + "addr add " + plan.host_addr.str() + "/30 dev " +
-                 plan.host_link + "\n");
+        tool({ip, "-batch", "-"}, "link add " + plan.host_link + " type veth peer name " +
+                                      plan.sandbox_link + " netns " + plan.netns + "\n" +
+                                      "addr add " + plan.host_addr.str() + "/30 dev " +
+                                      plan.host_link + "\n");
         write_file("/proc/sys/net/ipv4/conf/" + plan.host_link + "/forwarding", "0\n", 0644);
         write_file("/proc/sys/net/ipv6/conf/" + plan.host_link + "/disable_ipv6", "1\n", 0644);
         tool({ip, "link", "set", plan.host_link, "up"});
         tool({ip, "-n", plan.netns, "-batch", "-"},
              "link set lo up\naddr add " + plan.sandbox_addr.str() + "/30 dev " +
-                 plan.sandbox_link + "\nlink set " + plan.sandbox_link + " up\nroute add default via " +
-                 plan.host_addr.str() + "\n");
+                 plan.sandbox_link + "\nlink set " + plan.sandbox_link +
+                 " up\nroute add default via " + plan.host_addr.str() + "\n");
         std::error_code ec;
         fs::create_directories("/etc/netns/" + plan.netns, ec);
         write_file("/etc/netns/" + plan.netns + "/resolv.conf", sandbox_resolv_conf(plan), 0644);
@@ -535,6 +535,7 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         paths.state_dir = squid_dir;
         paths.listen = plan.host_addr.str();
         paths.dns = req.upstream_dns;
+        paths.clients = {Cidr::of(plan.sandbox_addr, 32)};
         Policy squid_policy = req.policy;
         squid_policy.intercept = false;
         write_file(plan.dir + "/squid.conf", squid_conf(squid_policy, paths), 0644);
@@ -543,15 +544,13 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         write_record(rec);
 
         // The resolver at the host end: forwards to --dns-servers, else to the host's own.
-        std::vector<std::string> dns = {kDnsmasq,        "--keep-in-foreground",
-                                        "--conf-file=/dev/null", "--no-hosts",
-                                        "--bind-interfaces", "--listen-address=" + plan.host_addr.str(),
-                                        "--pid-file=", "--user=nobody"};
-        if (req.dns_given) {
-            dns.push_back("--no-resolv");
-            for (const auto& a : req.upstream_dns)
-                dns.push_back("--server=" + a.str());
-        }
+        std::vector<std::string> dns = {
+            kDnsmasq,      "--keep-in-foreground", "--conf-file=/dev/null",
+            "--no-hosts",  "--bind-interfaces",    "--listen-address=" + plan.host_addr.str(),
+            "--pid-file=", "--user=nobody"};
+        if (req.dns_given) dns.push_back("--no-resolv");
+        for (auto& a : resolver_domain_args(req.policy.domains, req.upstream_dns))
+            dns.push_back(std::move(a));
         rec.resolver = spawn(dns, plan.dir + "/dnsmasq.out", resolver_keeper);
         write_record(rec);
 
@@ -565,7 +564,8 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
                        plan.dir + "/squid.out");
         wait_listening(plan.host_addr, 53, resolver_keeper, "the resolver",
                        plan.dir + "/dnsmasq.out");
-        if (int sig = signals.pending()) throw Error(ExitCode::internal, "run", "interrupted", strsignal(sig));
+        if (int sig = signals.pending())
+            throw Error(ExitCode::internal, "run", "interrupted", strsignal(sig));
 
         // COMMAND: a child in its own process group, the terminal's foreground while it runs.
         SandboxSpec spec = req.sandbox;
@@ -573,14 +573,13 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         char cwd[4096];
         if (::getcwd(cwd, sizeof cwd)) {
             std::string here = cwd;
-            bool hidden = here == "/" || std::any_of(sensitive_directories().begin(),
-                                                     sensitive_directories().end(),
-                                                     [&](const std::string& h) {
-                                                         return here == h ||
-                                                                here.rfind(h + "/", 0) == 0;
-                                                     });
-            if (!hidden && std::find(spec.writable.begin(), spec.writable.end(), here) ==
-                               spec.writable.end())
+            bool hidden = here == "/" ||
+                          std::any_of(sensitive_directories().begin(),
+                                      sensitive_directories().end(), [&](const std::string& h) {
+                                          return here == h || here.rfind(h + "/", 0) == 0;
+                                      });
+            if (!hidden &&
+                std::find(spec.writable.begin(), spec.writable.end(), here) == spec.writable.end())
                 spec.writable.push_back(here);
         }
         bool tty = ::isatty(0) == 1;

@@ -13,7 +13,8 @@ namespace awf {
 namespace {
 
 int sum(const std::map<std::string, int>& m) {
-    return std::accumulate(m.begin(), m.end(), 0, [](int a, const auto& kv) { return a + kv.second; });
+    return std::accumulate(m.begin(), m.end(), 0,
+                           [](int a, const auto& kv) { return a + kv.second; });
 }
 
 } // namespace

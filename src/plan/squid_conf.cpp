@@ -167,6 +167,12 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
             s += " " + a.str();
         s += "\n";
     }
+    if (!paths.clients.empty()) {
+        s += "acl awf_clients src";
+        for (const auto& c : paths.clients)
+            s += " " + c.str();
+        s += "\n";
+    }
     Acls allow = domain_acls("allow", p.domains.allow, "dstdomain", "dstdom_regex");
     Acls block = domain_acls("block", p.domains.block, "dstdomain", "dstdom_regex");
     s += allow.text + block.text;
@@ -179,6 +185,8 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
     s += "acl awf_web_ports port" + port_list(web) + "\n";
     // -n: the host as written (see squid_intercept_lines).
     if (!p.intercept) s += "acl awf_ip_host dstdom_regex -n ^[0-9.]+$ ^\\[?[0-9a-fA-F:]+\\]?$\n";
+    // Before every other rule, the intercept ports' included.
+    if (!paths.clients.empty()) s += "http_access deny !awf_clients\n";
     if (p.intercept) s += squid_intercept_lines(p, paths);
     s += "http_access deny !awf_web_ports\n";
     s += "http_access deny awf_ip_host\n";

@@ -54,6 +54,7 @@ curl -sk -m 5 --noproxy "*" https://203.0.113.10/ | grep -c origin
 (exec 3<>/dev/tcp/203.0.113.10/22) 2>/dev/null && echo ssh-open || echo ssh-closed
 echo "dns-foreign-$(/usr/bin/python3 -c "$DNS_QUERY")"
 getent hosts allowed.test | cut -d" " -f1
+getent hosts denied.test >/dev/null && echo dns-denied-resolves || echo dns-denied-nxdomain
 exit 7'
 work=$(mktemp -d)
 chmod 777 "$work"
@@ -71,6 +72,7 @@ expect_eq "a bare IP by TLS without the proxy: never the origin" "${got[7]}" 0
 expect_eq "another port (22): closed" "${got[8]}" ssh-closed
 expect_eq "a foreign resolver: closed" "${got[9]}" dns-foreign-closed
 expect_eq "names resolve through the host end's resolver" "${got[10]}" 203.0.113.10
+expect_eq "... only names the list could admit (no DNS to a name off it)" "${got[11]}" dns-denied-nxdomain
 summary=$(cat "$work/err")
 case "$summary" in *"requests allowed"*"allowed  allowed.test (2)"*"denied   denied.test (2)"*) pass "the exit summary counts by domain" ;;
     *) fail "the exit summary counts by domain" "$summary" ;; esac
@@ -105,6 +107,9 @@ done
 case "$(on_host "$AWF" ps)" in *"srv$p"*"$addr"*"10.213."*"python3 -m http.server"*) pass "ps: name, address, Squid, command" ;; *) fail "ps" "$(on_host "$AWF" ps)" ;; esac
 expect_eq "a server inside is reached from the host at the address ps shows" \
     "$(on_host curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$addr:8000/")" 200
+squid=$(on_host "$AWF" ps --json | python3 -c "import json,sys; print(next(r['squid'] for r in json.load(sys.stdin) if r['name']=='srv$p'))")
+expect_eq "the run's Squid serves its sandbox only (the host asking: 403)" \
+    "$(on_host curl -s -m 5 -o /dev/null -w '%{http_code}' -x "http://$squid" http://allowed.test/)" 403
 kill -TERM "$server"; wait "$server"
 
 # SIGKILL of awf-net: Squid and COMMAND die with it; gc (or the next run) sweeps the rest.

@@ -126,6 +126,7 @@ TEST(SquidConf, CompleteConfiguration) {
     paths.state_dir = "/run/awf-net/s1";
     paths.listen = "10.0.0.1";
     paths.dns = {*IpAddr::parse("10.0.0.53")};
+    paths.clients = {*Cidr::parse("10.213.0.2/32")};
     test::expect_golden("squid-complete.conf", squid_conf(p, paths));
     Policy i = test::policy_from_args({"--intercept", "--allow-domains", "github.com"});
     SquidConfPaths ip = cert_paths("/etc/awf-net/squid-tls.pem");

@@ -23,8 +23,8 @@ TEST(LaunchPlan, PicksTheFirstFreeSlash30) {
     Cidr pool = cidr("10.213.0.0/16");
     EXPECT_EQ(pick_link_subnet(pool, {})->str(), "10.213.0.0/30");
     // A host route over the pool's start, an address, another run's link.
-    EXPECT_EQ(pick_link_subnet(pool, {cidr("10.213.0.0/29"), cidr("10.213.0.9/32"),
-                                      cidr("10.213.0.12/30")})
+    EXPECT_EQ(pick_link_subnet(
+                  pool, {cidr("10.213.0.0/29"), cidr("10.213.0.9/32"), cidr("10.213.0.12/30")})
                   ->str(),
               "10.213.0.16/30");
     // A route wider than the pool covers it all.
@@ -36,8 +36,8 @@ TEST(LaunchPlan, PicksTheFirstFreeSlash30) {
 }
 
 TEST(LaunchPlan, NamesAddressesFilesAndPolicy) {
-    Policy caller = test::policy_from_args(
-        {"--allow-domains", "github.com", "--dns-servers", "10.0.0.53", "--allow-host-ports", "3000"});
+    Policy caller = test::policy_from_args({"--allow-domains", "github.com", "--dns-servers",
+                                            "10.0.0.53", "--allow-host-ports", "3000"});
     LaunchPlan p = plan_launch("ci-42", cidr("10.213.0.8/30"), caller);
     EXPECT_EQ(p.netns, "awf-ci-42");
     EXPECT_EQ(p.host_link, "awfci-42");
@@ -53,8 +53,27 @@ TEST(LaunchPlan, NamesAddressesFilesAndPolicy) {
     EXPECT_NE(sandbox_hosts(p).find("10.213.0.9 host.docker.internal\n"), std::string::npos);
     auto env = proxy_environment(p);
     EXPECT_EQ(env.size(), 6u);
-    EXPECT_EQ(env[0], (std::pair<std::string, std::string>{"HTTP_PROXY", "http://10.213.0.9:3128"}));
+    EXPECT_EQ(env[0],
+              (std::pair<std::string, std::string>{"HTTP_PROXY", "http://10.213.0.9:3128"}));
     EXPECT_EQ(env[4], (std::pair<std::string, std::string>{"NO_PROXY", "localhost,127.0.0.1"}));
+}
+
+TEST(LaunchPlan, TheResolverAnswersOnlyWhatTheListCouldAdmit) {
+    Policy p = test::policy_from_args(
+        {"--allow-domains", "github.com,*.npmjs.org,api-*.x.org,https://github.com",
+         "--block-domains", "gist.github.com,*.bad.org,http://old.org"});
+    IpAddr up = *IpAddr::parse("10.0.0.53");
+    EXPECT_EQ(resolver_domain_args(p.domains, {up}),
+              (std::vector<std::string>{
+                  "--server=/github.com/10.0.0.53", "--server=/npmjs.org/10.0.0.53",
+                  "--server=/x.org/10.0.0.53", "--address=/gist.github.com/", "--address=/#/"}));
+    EXPECT_EQ(resolver_domain_args(p.domains, {}).front(), "--server=/github.com/#");
+    Policy none = test::policy_from_args({});
+    EXPECT_EQ(resolver_domain_args(none.domains, {up}),
+              (std::vector<std::string>{"--address=/#/"}));
+    Policy open = test::policy_from_args({"--allow-domains", "github.com,github.*"});
+    EXPECT_EQ(resolver_domain_args(open.domains, {up}),
+              (std::vector<std::string>{"--server=10.0.0.53"}));
 }
 
 TEST(LaunchPlan, NamesARunCanCarry) {
@@ -65,15 +84,15 @@ TEST(LaunchPlan, NamesARunCanCarry) {
 }
 
 TEST(RunSummary, CountsWhatSquidDecided) {
-    RunSummary s = summarise_access_text(
-        "1.000 10.213.0.1 - - - 0 NONE_NONE -\n"
-        "1.100 10.213.0.2 GET - - 400 NONE_NONE -\n"
-        "1.200 10.213.0.2 CONNECT github.com 443 200 TCP_TUNNEL -\n"
-        "1.300 10.213.0.2 GET api.github.com 80 404 TCP_MISS -\n"
-        "1.400 10.213.0.2 CONNECT evil.com 443 403 TCP_DENIED -\n"
-        "1.500 10.213.0.2 CONNECT evil.com 443 403 TCP_DENIED -\n"
-        "not a line\n"
-        "1.600 10.213.0.2 GET ev\"il 80 403 TCP_DENIED -\n");
+    RunSummary s =
+        summarise_access_text("1.000 10.213.0.1 - - - 0 NONE_NONE -\n"
+                              "1.100 10.213.0.2 GET - - 400 NONE_NONE -\n"
+                              "1.200 10.213.0.2 CONNECT github.com 443 200 TCP_TUNNEL -\n"
+                              "1.300 10.213.0.2 GET api.github.com 80 404 TCP_MISS -\n"
+                              "1.400 10.213.0.2 CONNECT evil.com 443 403 TCP_DENIED -\n"
+                              "1.500 10.213.0.2 CONNECT evil.com 443 403 TCP_DENIED -\n"
+                              "not a line\n"
+                              "1.600 10.213.0.2 GET ev\"il 80 403 TCP_DENIED -\n");
     EXPECT_EQ(s.total_allowed(), 2);
     EXPECT_EQ(s.total_denied(), 4);
     EXPECT_EQ(s.denied.at("evil.com"), 2);

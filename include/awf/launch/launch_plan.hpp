@@ -42,6 +42,14 @@ LaunchPlan plan_launch(const std::string& name, const Cidr& subnet, const Policy
 std::string sandbox_resolv_conf(const LaunchPlan& plan);
 std::string sandbox_hosts(const LaunchPlan& plan);
 
+// The resolver's (dnsmasq's) arguments that make it answer only names the allowlist could
+// admit: each pattern's fixed suffix (github.com for github.com, *.github.com and
+// api-*.github.com) is forwarded to `upstream` (empty: the host's own resolvers), a blocked
+// name and every other name get NXDOMAIN, so DNS carries nothing to a name off the list. A
+// pattern without a fixed suffix (github.*) leaves every name resolvable.
+std::vector<std::string> resolver_domain_args(const DomainLists& lists,
+                                              const std::vector<IpAddr>& upstream);
+
 // What COMMAND's environment gains: the proxy variables, upper and lower case.
 std::vector<std::pair<std::string, std::string>> proxy_environment(const LaunchPlan& plan);
 

@@ -35,10 +35,10 @@ struct LiveRun {
     std::string name;
     std::string netns;
     std::string sandbox_addr;
-    std::string squid;      // ADDR:PORT
-    long command_pid = 0;   // 0 until COMMAND started
-    std::string command;    // as given, space-joined
-    bool alive = false;     // its awf-net still runs
+    std::string squid;    // ADDR:PORT
+    long command_pid = 0; // 0 until COMMAND started
+    std::string command;  // as given, space-joined
+    bool alive = false;   // its awf-net still runs
 };
 
 // Every recorded run of this host; unreadable records are skipped, never shown.

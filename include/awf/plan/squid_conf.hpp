@@ -21,6 +21,9 @@ struct SquidConfPaths {
     std::string state_dir;
     std::string listen = "0.0.0.0"; // the IPv4 address Squid's ports bind
     std::vector<IpAddr> dns;        // Squid's resolvers; empty: the host's resolv.conf
+    // Who may use this Squid at all (src ACL); empty: anyone who reaches its port. A run's
+    // Squid serves its sandbox only, whatever else can route to the host end of the link.
+    std::vector<Cidr> clients;
 };
 
 // The access log's format, one request per line, space-separated (Squid's logformat
