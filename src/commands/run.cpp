@@ -45,7 +45,9 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
                           "the sandbox's name: namespace awf-NAME (default generated)")(
         "subnet", po::value<std::string>()->value_name("CIDR"),
         (std::string("the pool of the sandbox's link addresses (default ") + kDefaultRunPool + ")")
-            .c_str())("quiet,q", po::bool_switch(), "no summary at exit");
+            .c_str())("quiet,q", po::bool_switch(), "no summary at exit")(
+        "audit-log", po::value<std::string>()->value_name("FILE"),
+        "one JSON object per line for every decision (Squid's requests, denied packets)");
     desc.add(sandbox);
     // Everything after "--" is the command, untouched by option parsing.
     auto dashes = std::find(args.begin(), args.end(), "--");
@@ -64,7 +66,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
                                    : "give exactly one of --user USER[:GROUP] and --as-root");
     if (command.empty()) throw Error(ExitCode::invalid_input, "run", "no COMMAND after --");
     if (!target.empty())
-        for (const char* only : {"name", "subnet"})
+        for (const char* only : {"name", "subnet", "audit-log"})
             if (vm.count(only))
                 throw Error(ExitCode::invalid_input, std::string("--") + only,
                             "only without a TARGET (awf-net builds that sandbox)");
@@ -101,6 +103,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
         if (req.dns_given) req.upstream_dns = policy.dns_servers;
         req.sandbox = spec;
         req.quiet = vm["quiet"].as<bool>();
+        if (vm.count("audit-log")) req.audit_log = vm["audit-log"].as<std::string>();
         return launch_and_run(req, ctx.apply_hooks());
     }
     ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks());

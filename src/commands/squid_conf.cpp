@@ -24,6 +24,8 @@ int cmd_squid_conf(const std::vector<std::string>& args, const Context& ctx) {
         "certificate for Squid's intercept https_port (never shown to clients); with --intercept")(
         "tls-key", po::value<std::string>()->value_name("FILE"),
         "its key (default: in the certificate file)")(
+        "resolvers", po::value<std::string>()->value_name("LIST"),
+        "Squid's own DNS servers (dns_nameservers; default: the host's resolv.conf)")(
         "fragment", po::bool_switch(),
         "only the lines --intercept adds to a configuration of your own")("help,h", "this help");
     auto vm = parse(args, desc, "squid-conf");
@@ -45,6 +47,12 @@ int cmd_squid_conf(const std::vector<std::string>& args, const Context& ctx) {
     if (vm.count("tls-key")) paths.tls_key = vm["tls-key"].as<std::string>();
     if (vm.count("state-dir")) paths.state_dir = vm["state-dir"].as<std::string>();
     if (vm.count("listen")) paths.listen = vm["listen"].as<std::string>();
+    if (vm.count("resolvers"))
+        for (const auto& r : split_list(vm["resolvers"].as<std::string>())) {
+            auto a = IpAddr::parse(r);
+            if (!a) throw input_error("--resolvers", r, "not an IP address");
+            paths.dns.push_back(*a);
+        }
     bool fragment = vm["fragment"].as<bool>();
     std::cout << (fragment ? squid_intercept_lines(policy, paths) : squid_conf(policy, paths));
     return 0;

@@ -7,12 +7,15 @@
 #include "awf/base/file.hpp"
 #include "awf/kernel/facts.hpp"
 #include "awf/kernel/netlink_socket.hpp"
+#include "awf/kernel/netns.hpp"
+#include "awf/kernel/nflog.hpp"
 #include "awf/launch/run_summary.hpp"
 #include "awf/plan/squid_conf.hpp"
 #include "awf/sandbox/process_sandbox.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -24,6 +27,7 @@
 #include <iostream>
 #include <linux/netlink.h>
 #include <map>
+#include <mutex>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
@@ -431,6 +435,89 @@ std::vector<pid_t> command_processes(pid_t root) {
     return out;
 }
 
+std::string proto_key(const LogEvent& e) {
+    std::string proto = e.proto == 6    ? "tcp"
+                        : e.proto == 17 ? "udp"
+                        : e.proto == 1  ? "icmp"
+                        : e.proto == 58 ? "icmpv6"
+                                        : "protocol " + std::to_string(e.proto);
+    std::string dst = e.dst.is_v4() ? e.dst.str() : "[" + e.dst.str() + "]";
+    return proto + " " + dst + (e.dport ? ":" + std::to_string(*e.dport) : "");
+}
+
+double epoch_seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// The policy's denied-packet events during the run: a listener bound in the sandbox's
+// namespace, read by a thread of its own until the run ends.
+class PacketLog {
+public:
+    PacketLog(const Target& target, uint16_t group) {
+        NamespaceHandle ns = NamespaceHandle::open(target);
+        NamespaceScope in(ns);
+        listener_.emplace(group);
+    }
+    void start() {
+        thread_ = std::thread([this] {
+            std::vector<LogEvent> got;
+            uint64_t lost = 0;
+            while (!stop_.load()) {
+                got.clear();
+                try {
+                    listener_->wait(got, 100, lost);
+                } catch (const Error&) {
+                    return;
+                }
+                std::lock_guard<std::mutex> hold(mu_);
+                events_.insert(events_.end(), got.begin(), got.end());
+            }
+        });
+    }
+    std::vector<LogEvent> finish() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+        std::lock_guard<std::mutex> hold(mu_);
+        return events_;
+    }
+    ~PacketLog() { finish(); }
+    PacketLog(const PacketLog&) = delete;
+    PacketLog& operator=(const PacketLog&) = delete;
+
+private:
+    std::optional<NflogListener> listener_;
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+    std::mutex mu_;
+    std::vector<LogEvent> events_;
+};
+
+// The audit file, opened before the run makes anything: created or truncated, never through a
+// symbolic link, a regular file only.
+Fd open_audit_log(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+                 0640));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw input_error("--audit-log", path,
+                          fd ? "not a regular file" : std::string(std::strerror(errno)));
+    return fd;
+}
+
+void write_audit(const Fd& fd, std::vector<AuditLine> lines) {
+    std::stable_sort(lines.begin(), lines.end(),
+                     [](const AuditLine& a, const AuditLine& b) { return a.time < b.time; });
+    std::string text;
+    for (const auto& l : lines)
+        text += l.json + "\n";
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n <= 0) throw failed("write the audit log", std::strerror(errno));
+        done += static_cast<size_t>(n);
+    }
+}
+
 int status_code(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -468,6 +555,7 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         if (::access(needed, X_OK) != 0)
             throw Error(ExitCode::internal, "run", "needs this program, which is missing", needed);
     const passwd* proxy_user = ::getpwnam("proxy");
+    Fd audit = req.audit_log.empty() ? Fd() : open_audit_log(req.audit_log);
     HeldSignals signals;
 
     Record rec;
@@ -505,6 +593,8 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
     const LaunchPlan& plan = rec.plan;
     int result = 1;
     pid_t squid_keeper = 0, resolver_keeper = 0;
+    std::optional<PacketLog> packets;
+    std::vector<LogEvent> events;
     try {
         const std::string ip = ip_binary();
         tool({ip, "netns", "add", plan.netns});
@@ -560,6 +650,10 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         ApplyResult applied = apply(resolve_for(plan.sandbox_policy, target), target, hooks);
         for (const auto& w : applied.warnings)
             std::cerr << "awf-net: warning: " << w << "\n";
+        if (plan.sandbox_policy.log_group) {
+            packets.emplace(target, *plan.sandbox_policy.log_group);
+            packets->start();
+        }
         wait_listening(plan.host_addr, plan.sandbox_policy.squid_port, squid_keeper, "Squid",
                        plan.dir + "/squid.out");
         wait_listening(plan.host_addr, 53, resolver_keeper, "the resolver",
@@ -618,12 +712,33 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         }
         if (tty) ::tcsetpgrp(0, ::getpgrp());
         result = status_code(status);
+        if (packets) events = packets->finish();
     } catch (...) {
         RunsLock lock;
         take_down(rec.to_json(), squid_keeper, resolver_keeper);
         throw;
     }
     RunSummary summary = summarise_access_log(plan.dir + "/squid/access.log");
+    for (const auto& e : events)
+        summary.denied_packets[proto_key(e)]++;
+    if (audit) {
+        std::ifstream in(plan.dir + "/squid/access.log");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::vector<AuditLine> lines = audit_requests(text);
+        for (const auto& e : events) {
+            json j{{"timestamp", iso8601_utc(epoch_seconds(e.time))},
+                   {"event", "packet"},
+                   {"_schema", kAuditSchema},
+                   {"decision", "denied"},
+                   {"destination", proto_key(e)},
+                   {"client", e.src.str()},
+                   {"rule", e.prefix}};
+            if (e.uid) j["uid"] = *e.uid;
+            lines.push_back(
+                {epoch_seconds(e.time), j.dump(-1, ' ', false, json::error_handler_t::replace)});
+        }
+        write_audit(audit, std::move(lines));
+    }
     {
         RunsLock lock;
         take_down(rec.to_json(), squid_keeper, resolver_keeper);

@@ -4,7 +4,10 @@
 
 #include "awf/base/text.hpp"
 
+#include <cmath>
+#include <ctime>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 
@@ -65,6 +68,58 @@ std::string format_summary(const std::string& name, const RunSummary& s) {
         out += "  allowed  " + host + " (" + std::to_string(n) + ")\n";
     for (const auto& [host, n] : s.denied)
         out += "  denied   " + host + " (" + std::to_string(n) + ")\n";
+    int packets = 0;
+    for (const auto& kv : s.denied_packets)
+        packets += kv.second;
+    if (packets > 0) out += "  " + std::to_string(packets) + " packets denied by the policy:\n";
+    for (const auto& [where, n] : s.denied_packets)
+        out += "  denied   " + where + " (" + std::to_string(n) + ")\n";
+    return out;
+}
+
+std::string iso8601_utc(double seconds) {
+    double whole = std::floor(seconds);
+    auto t = static_cast<time_t>(whole);
+    int ms = static_cast<int>(std::lround((seconds - whole) * 1000));
+    if (ms == 1000) ++t, ms = 0;
+    tm parts{};
+    gmtime_r(&t, &parts);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
+                  parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, ms);
+    return buf;
+}
+
+std::vector<AuditLine> audit_requests(std::string_view text) {
+    std::vector<AuditLine> out;
+    std::istringstream in{std::string(text)};
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string time, client, method, host, port, status, result, sni;
+        if (!(f >> time >> client >> method >> host >> port >> status >> result)) continue;
+        f >> sni;
+        if (method == "-") continue;
+        double t = 0;
+        try {
+            t = std::stod(time);
+        } catch (const std::exception&) {
+            continue;
+        }
+        RunSummary one = summarise_access_text(line);
+        bool denied = !one.denied.empty();
+        nlohmann::json j{{"timestamp", iso8601_utc(t)},
+                         {"event", "request"},
+                         {"_schema", kAuditSchema},
+                         {"decision", denied ? "denied" : "allowed"},
+                         {"method", method},
+                         {"domain", host == "-" ? (sni.empty() || sni == "-" ? "" : sni) : host},
+                         {"client", client},
+                         {"status", status},
+                         {"squid_result", result}};
+        if (port != "-") j["port"] = port;
+        out.push_back({t, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    }
     return out;
 }
 

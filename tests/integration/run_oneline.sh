@@ -51,14 +51,14 @@ curl -s -m 5 -o /dev/null -w "%{http_code}\n" http://denied.test/
 curl -sk -m 5 -o /dev/null -w "%{http_connect}\n" https://denied.test/
 curl -s -m 5 --noproxy "*" http://203.0.113.10/ | grep -c origin
 curl -sk -m 5 --noproxy "*" https://203.0.113.10/ | grep -c origin
-(exec 3<>/dev/tcp/203.0.113.10/22) 2>/dev/null && echo ssh-open || echo ssh-closed
+timeout 5 bash -c "exec 3<>/dev/tcp/203.0.113.10/22" 2>/dev/null && echo ssh-open || echo ssh-closed
 echo "dns-foreign-$(/usr/bin/python3 -c "$DNS_QUERY")"
 getent hosts allowed.test | cut -d" " -f1
 getent hosts denied.test >/dev/null && echo dns-denied-resolves || echo dns-denied-nxdomain
 exit 7'
 work=$(mktemp -d)
 chmod 777 "$work"
-out=$(cd "$work" && DNS_QUERY=$dns_query "${RUN[@]}" --allow-domains allowed.test -- sh -c "$script" 2>"$work/err"); rc=$?
+out=$(cd "$work" && DNS_QUERY=$dns_query "${RUN[@]}" --audit-log "$work/audit.jsonl" --allow-domains allowed.test -- sh -c "$script" 2>"$work/err"); rc=$?
 mapfile -t got <<< "$out"
 expect_eq "COMMAND's exit status is awf-net's" "$rc" 7
 expect_eq "COMMAND runs as the sudo user" "${got[0]}" 65534
@@ -76,6 +76,22 @@ expect_eq "... only names the list could admit (no DNS to a name off it)" "${got
 summary=$(cat "$work/err")
 case "$summary" in *"requests allowed"*"allowed  allowed.test (2)"*"denied   denied.test (2)"*) pass "the exit summary counts by domain" ;;
     *) fail "the exit summary counts by domain" "$summary" ;; esac
+case "$summary" in *"packets denied by the policy"*"denied   tcp 203.0.113.10:22 ("*) pass "the summary names denied packets by destination" ;;
+    *) fail "the summary names denied packets by destination" "$summary" ;; esac
+# The audit log: one valid JSON object per decision, the same counts as the summary.
+audit=$(python3 - "$work/audit.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]
+ok = all({"timestamp", "event", "_schema"} <= o.keys() and o["timestamp"].endswith("Z") for o in objs)
+req = [o for o in objs if o["event"] == "request"]
+allowed = sum(1 for o in req if o["decision"] == "allowed" and o["domain"] == "allowed.test")
+denied = sum(1 for o in req if o["decision"] == "denied" and o["domain"] == "denied.test")
+ssh = sum(1 for o in objs if o["event"] == "packet" and o["destination"] == "tcp 203.0.113.10:22")
+print(ok, allowed, denied, ssh > 0, [o["timestamp"] for o in objs] == sorted(o["timestamp"] for o in objs))
+PY
+)
+expect_eq "--audit-log: valid objects, 2 allowed and 2 denied requests as summarised, the denied packet, in time order" "$audit" "True 2 2 True True"
 same_host "the host is as before after a run"
 
 # The caller's directory is writable; the rest of the file system is not.

@@ -102,3 +102,17 @@ TEST(RunSummary, CountsWhatSquidDecided) {
     EXPECT_EQ(text.rfind("awf-net run r1: 2 requests allowed, 4 denied\n", 0), 0u) << text;
     EXPECT_NE(text.find("  denied   evil.com (2)\n"), std::string::npos) << text;
 }
+
+TEST(RunSummary, AuditLinesAreOneObjectPerRequest) {
+    auto lines = audit_requests("1796307978.276 10.213.0.2 CONNECT allowed.test 443 200 TCP_TUNNEL -\n"
+                                "1796307978.283 10.213.0.2 CONNECT denied.test 443 403 TCP_DENIED -\n"
+                                "1796307978.300 10.213.0.1 - - - 0 NONE_NONE -\n");
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0].json,
+              "{\"_schema\":\"awf-net.audit/1\",\"client\":\"10.213.0.2\",\"decision\":\"allowed\","
+              "\"domain\":\"allowed.test\",\"event\":\"request\",\"method\":\"CONNECT\",\"port\":"
+              "\"443\",\"squid_result\":\"TCP_TUNNEL\",\"status\":\"200\",\"timestamp\":\"2026-12-03T"
+              "14:26:18.276Z\"}");
+    EXPECT_NE(lines[1].json.find("\"decision\":\"denied\""), std::string::npos);
+    EXPECT_EQ(iso8601_utc(0.9996), "1970-01-01T00:00:01.000Z");
+}

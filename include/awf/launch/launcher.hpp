@@ -26,6 +26,9 @@ struct LaunchRequest {
     bool dns_given = false;
     SandboxSpec sandbox; // user, command, writable; its target is filled in here
     bool quiet = false;  // -q: no summary
+    // --audit-log: one JSON object per line for every decision, written when the run ends;
+    // opened (created, never through a link) before anything is built.
+    std::string audit_log;
 };
 
 // Returns COMMAND's exit status (128 + N when signal N ended it).

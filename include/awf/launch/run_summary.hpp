@@ -5,12 +5,14 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace awf {
 
 struct RunSummary {
     std::map<std::string, int> allowed; // by host as the client asked for it
     std::map<std::string, int> denied;
+    std::map<std::string, int> denied_packets; // by "proto destination[:port]" (NFLOG)
     int total_allowed() const;
     int total_denied() const;
 };
@@ -21,5 +23,17 @@ RunSummary summarise_access_log(const std::string& path); // a missing file: not
 
 // "awf-net run NAME: 3 requests allowed, 1 denied\n  allowed  github.com (3)\n ..."
 std::string format_summary(const std::string& name, const RunSummary& s);
+
+// One line of --audit-log: a JSON object with timestamp (ISO 8601 UTC), event, _schema, then
+// the event's fields; `time` orders the lines.
+struct AuditLine {
+    double time = 0; // seconds since the epoch
+    std::string json;
+};
+inline constexpr const char* kAuditSchema = "awf-net.audit/1";
+// Squid's decisions (event "request": decision, method, domain, port, status, client, result).
+std::vector<AuditLine> audit_requests(std::string_view access_text);
+// "2026-12-03T15:04:05.123Z"
+std::string iso8601_utc(double seconds);
 
 } // namespace awf
