@@ -155,6 +155,20 @@ std::string ip_binary() {
     return ::access(kIp, X_OK) == 0 ? kIp : kIpAlt;
 }
 
+// In a forked child: standard input from `in`, output and errors to `out`, then argv (an
+// absolute path first). Never returns: 127 when the exec fails, as a shell would say.
+[[noreturn]] void exec_with(const std::vector<std::string>& argv, int in, int out) {
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    std::_Exit(127);
+}
+
 // Runs a tool to completion with `input` on stdin; its first line of stderr names a failure.
 void tool(const std::vector<std::string>& argv, const std::string& input = {}) {
     int in[2], err[2];
@@ -164,15 +178,7 @@ void tool(const std::vector<std::string>& argv, const std::string& input = {}) {
     pid_t pid = ::fork();
     if (pid < 0) throw failed("fork", std::strerror(errno));
     if (pid == 0) {
-        ::dup2(in_r.get(), 0);
-        ::dup2(err_w.get(), 2);
-        ::dup2(err_w.get(), 1);
-        std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        std::_Exit(127);
+        exec_with(argv, in_r.get(), err_w.get());
     }
     in_r = Fd();
     err_w = Fd();
@@ -223,15 +229,7 @@ Proc spawn(const std::vector<std::string>& argv, const std::string& log, pid_t& 
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
             int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (fd < 0 || null < 0) std::_Exit(126);
-            ::dup2(null, 0);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            std::vector<char*> args;
-            for (const auto& a : argv)
-                args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            std::_Exit(127);
+            exec_with(argv, null, fd);
         }
         if (::write(wr.get(), &helper, sizeof helper) != sizeof helper) std::_Exit(1);
         while (true) {

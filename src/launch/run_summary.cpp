@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 namespace awf {
@@ -29,27 +30,48 @@ int RunSummary::total_denied() const {
     return sum(denied);
 }
 
-RunSummary summarise_access_text(std::string_view text) {
-    RunSummary s;
+namespace {
+
+// One request of the access log (kSquidLogFormat: time client method host port status result
+// sni); nullopt for a line in another format or a connection that never sent a request (a
+// readiness probe, a port scan).
+struct Access {
+    std::string time, client, method, host, port, status, result, sni;
+    bool denied = false;
+};
+
+std::optional<Access> parse_access(const std::string& line) {
+    std::istringstream f(line);
+    Access a;
+    if (!(f >> a.time >> a.client >> a.method >> a.host >> a.port >> a.status >> a.result))
+        return std::nullopt;
+    f >> a.sni;
+    if (a.method == "-") return std::nullopt;
+    if (a.host == "-" && !a.sni.empty() && a.sni != "-") a.host = a.sni;
+    // Squid's own refusals: its ACLs (DENIED), or a request it could not serve at all (NONE
+    // with an error status); an origin's 404 is an allowed request.
+    a.denied = a.result.find("DENIED") != std::string::npos ||
+               (a.result.rfind("NONE", 0) == 0 && a.status.size() == 3 && a.status[0] >= '4');
+    return a;
+}
+
+template <typename F> void for_each_access(std::string_view text, F&& f) {
     std::istringstream in{std::string(text)};
     std::string line;
-    while (std::getline(in, line)) {
-        // time client method host port status result sni
-        std::istringstream f(line);
-        std::string time, client, method, host, port, status, result, sni;
-        if (!(f >> time >> client >> method >> host >> port >> status >> result)) continue;
-        f >> sni;
-        // A connection that never sent a request (a readiness probe, a port scan).
-        if (method == "-") continue;
-        if (host == "-" && !sni.empty() && sni != "-") host = sni;
+    while (std::getline(in, line))
+        if (auto a = parse_access(line)) f(*a);
+}
+
+} // namespace
+
+RunSummary summarise_access_text(std::string_view text) {
+    RunSummary s;
+    for_each_access(text, [&](const Access& a) {
         // Squid logs a host from the client: shown, so made printable.
-        host = host == "-" ? "(no host: not a proxy request)" : printable(host.substr(0, 253));
-        // Squid's own refusals: its ACLs (DENIED), or a request it could not serve at all
-        // (NONE with an error status); an origin's 404 is an allowed request.
-        bool denied = result.find("DENIED") != std::string::npos ||
-                      (result.rfind("NONE", 0) == 0 && status.size() == 3 && status[0] >= '4');
-        (denied ? s.denied : s.allowed)[host]++;
-    }
+        std::string host =
+            a.host == "-" ? "(no host: not a proxy request)" : printable(a.host.substr(0, 253));
+        (a.denied ? s.denied : s.allowed)[host]++;
+    });
     return s;
 }
 
@@ -92,34 +114,22 @@ std::string iso8601_utc(double seconds) {
 
 std::vector<AuditLine> audit_requests(std::string_view text) {
     std::vector<AuditLine> out;
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string time, client, method, host, port, status, result, sni;
-        if (!(f >> time >> client >> method >> host >> port >> status >> result)) continue;
-        f >> sni;
-        if (method == "-") continue;
+    for_each_access(text, [&](const Access& a) {
         double t = 0;
         try {
-            t = std::stod(time);
+            t = std::stod(a.time);
         } catch (const std::exception&) {
-            continue;
+            return;
         }
-        RunSummary one = summarise_access_text(line);
-        bool denied = !one.denied.empty();
-        nlohmann::json j{{"timestamp", iso8601_utc(t)},
-                         {"event", "request"},
-                         {"_schema", kAuditSchema},
-                         {"decision", denied ? "denied" : "allowed"},
-                         {"method", method},
-                         {"domain", host == "-" ? (sni.empty() || sni == "-" ? "" : sni) : host},
-                         {"client", client},
-                         {"status", status},
-                         {"squid_result", result}};
-        if (port != "-") j["port"] = port;
+        nlohmann::json j{
+            {"timestamp", iso8601_utc(t)}, {"event", "request"},
+            {"_schema", kAuditSchema},     {"decision", a.denied ? "denied" : "allowed"},
+            {"method", a.method},          {"domain", a.host == "-" ? "" : a.host},
+            {"client", a.client},          {"status", a.status},
+            {"squid_result", a.result}};
+        if (a.port != "-") j["port"] = a.port;
         out.push_back({t, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
-    }
+    });
     return out;
 }
 
