@@ -4,6 +4,7 @@
 #include "awf/commands/command.hpp"
 #include "awf/commands/options.hpp"
 
+#include "awf/base/text.hpp"
 #include "awf/launch/launcher.hpp"
 
 #include <iostream>
@@ -36,7 +37,7 @@ int cmd_ps(const Args& args, const Context&) {
         char line[128];
         std::snprintf(line, sizeof line, "%-13s %-14s %-8ld %-19s ", r.name.c_str(),
                       r.sandbox_addr.c_str(), r.command_pid, r.squid.c_str());
-        std::cout << line << r.command << "\n";
+        std::cout << line << printable(r.command) << "\n";
     }
     return 0;
 }

@@ -209,11 +209,14 @@ ApplyResult::Action apply_once(NetlinkSocket& nf, const model::Table& planned,
 
 } // namespace
 
-ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
-                     const ApplyHooks& hooks, ApplyOptions opts) {
+namespace {
+
+// The create-or-replace transaction of one planned table on an open netfilter socket, decided
+// again on a fresh read when another writer got in first.
+ApplyResult commit_planned(NetlinkSocket& nf, const model::Table& planned,
+                           const std::string& where, const ApplyHooks& hooks, ApplyOptions opts) {
     auto start = Clock::now();
     ApplyResult result;
-    model::Table planned = plan(policy);
     kernel::Table want = lower(planned);
     hooks.planned(want);
     result.timings.plan_ms = ms_since(start);
@@ -244,15 +247,46 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
                         e.reason() + "; this apply's batch had landed: the table is unverified");
         }
     }
-    if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
     result.timings.total_ms = ms_since(start);
-
     static constexpr const char* verbs[] = {"installed", "replaced", "unchanged"};
     result.summary = std::string(verbs[static_cast<int>(result.action)]) + " " + where + " (" +
                      digest_shown(planned.comment) + ", " + std::to_string(want.chains.size()) +
                      " chains, " + std::to_string(want.sets.size()) + " sets, " +
                      std::to_string(count_rules(want)) + " rules)";
     return result;
+}
+
+} // namespace
+
+ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std::string& where,
+                     const ApplyHooks& hooks, ApplyOptions opts) {
+    auto start = Clock::now();
+    model::Table planned = plan(policy);
+    ApplyResult result = commit_planned(nf, planned, where, hooks, opts);
+    if (policy.policy.ipv6 == Ipv6Mode::disable) result.warnings = disable_ipv6();
+    result.timings.total_ms = ms_since(start);
+    return result;
+}
+
+ApplyResult apply_host_table(const model::Table& planned) {
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    return commit_planned(nf, planned, "table inet " + planned.name + " in this namespace", {},
+                          {});
+}
+
+bool remove_host_table(const std::string& table) {
+    NetlinkSocket nf(NETLINK_NETFILTER);
+    for (int attempt = 1;; ++attempt) {
+        uint32_t generation = read_generation(nf);
+        if (!read_table(nf, table)) return false;
+        try {
+            commit(nf, encode_delete(table, nf.next_seq(), generation));
+            return true;
+        } catch (const GenerationChanged&) {
+            if (attempt == 8) throw;
+            back_off(attempt);
+        }
+    }
 }
 
 ApplyResult apply(const ResolvedPolicy& policy, const Target& target, const ApplyHooks& hooks,

@@ -42,6 +42,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <thread>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@ constexpr const char* kIp = "/usr/sbin/ip";
 constexpr const char* kIpAlt = "/sbin/ip";
 constexpr const char* kSquid = "/usr/sbin/squid";
 constexpr const char* kDnsmasq = "/usr/sbin/dnsmasq";
+constexpr size_t kLogRead = 64u << 20; // of Squid's access log, for summary and audit
+constexpr size_t kSummaryLines = 40;   // names per kind in the exit summary
 
 Error failed(const std::string& step, const std::string& why) {
     return Error(ExitCode::internal, "run: " + step, why);
@@ -128,6 +131,8 @@ void write_record(const Record& r) {
         out << r.to_json().dump() << "\n";
         if (!out) throw failed("write " + tmp, std::strerror(errno));
     }
+    // The command line may hold what only its caller should read.
+    ::chmod(tmp.c_str(), 0600);
     if (::rename(tmp.c_str(), path.c_str()) != 0)
         throw failed("rename " + tmp, std::strerror(errno));
 }
@@ -624,6 +629,12 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         paths.listen = plan.host_addr.str();
         paths.dns = req.upstream_dns;
         paths.clients = {Cidr::of(plan.sandbox_addr, 32)};
+        {
+            NetlinkSocket route(NETLINK_ROUTE);
+            for (const auto& ia : interface_addresses(route))
+                if (!ia.host_scope)
+                    paths.internal.push_back(Cidr::of(ia.local, ia.local.is_v4() ? 32 : 128));
+        }
         Policy squid_policy = req.policy;
         squid_policy.intercept = false;
         write_file(plan.dir + "/squid.conf", squid_conf(squid_policy, paths), 0644);
@@ -675,6 +686,10 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
                 spec.writable.push_back(here);
         }
         bool tty = ::isatty(0) == 1;
+        // What COMMAND does to the terminal's modes (no echo, another interrupt key) does not
+        // outlive it.
+        termios saved{};
+        bool have_modes = tty && ::tcgetattr(0, &saved) == 0;
         pid_t parent = ::getpid();
         pid_t child = ::fork();
         if (child < 0) throw failed("fork", std::strerror(errno));
@@ -709,6 +724,7 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
             if (::waitpid(child, &status, WNOHANG) == child) break;
         }
         if (tty) ::tcsetpgrp(0, ::getpgrp());
+        if (have_modes) ::tcsetattr(0, TCSADRAIN, &saved);
         result = status_code(status);
         if (packets) events = packets->finish();
     } catch (...) {
@@ -716,12 +732,23 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         take_down(rec.to_json(), squid_keeper, resolver_keeper);
         throw;
     }
-    RunSummary summary = summarise_access_log(plan.dir + "/squid/access.log");
+    // Squid's log, read (at most kLogRead of it: the sandbox chose how much it wrote) before
+    // the directory goes, and used after everything is down.
+    std::string text;
+    {
+        std::ifstream in(plan.dir + "/squid/access.log");
+        text.resize(kLogRead);
+        in.read(text.data(), static_cast<std::streamsize>(text.size()));
+        text.resize(static_cast<size_t>(in.gcount()));
+    }
+    {
+        RunsLock lock;
+        take_down(rec.to_json(), squid_keeper, resolver_keeper);
+    }
+    RunSummary summary = summarise_access_text(text);
     for (const auto& e : events)
         summary.denied_packets[proto_key(e)]++;
     if (audit) {
-        std::ifstream in(plan.dir + "/squid/access.log");
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         std::vector<AuditLine> lines = audit_requests(text);
         for (const auto& e : events) {
             json j{{"timestamp", iso8601_utc(epoch_seconds(e.time))},
@@ -737,11 +764,7 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         }
         write_audit(audit, std::move(lines));
     }
-    {
-        RunsLock lock;
-        take_down(rec.to_json(), squid_keeper, resolver_keeper);
-    }
-    if (!req.quiet) std::cerr << format_summary(plan.name, summary);
+    if (!req.quiet) std::cerr << format_summary(plan.name, summary, kSummaryLines);
     return result;
 }
 

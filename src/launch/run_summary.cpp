@@ -4,6 +4,7 @@
 
 #include "awf/base/text.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <fstream>
@@ -81,21 +82,38 @@ RunSummary summarise_access_log(const std::string& path) {
     return summarise_access_text(text);
 }
 
-std::string format_summary(const std::string& name, const RunSummary& s) {
+namespace {
+
+// The busiest first (then by name), at most `max` lines; the rest as one line.
+void list(std::string& out, const char* what, const std::map<std::string, int>& m, size_t max) {
+    std::vector<std::pair<std::string, int>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (size_t i = 0; i < v.size() && i < max; ++i)
+        out += std::string("  ") + what + v[i].first + " (" + std::to_string(v[i].second) + ")\n";
+    if (v.size() > max) {
+        int rest = 0;
+        for (size_t i = max; i < v.size(); ++i)
+            rest += v[i].second;
+        out += std::string("  ") + what + "... and " + std::to_string(v.size() - max) + " more (" +
+               std::to_string(rest) + ")\n";
+    }
+}
+
+} // namespace
+
+std::string format_summary(const std::string& name, const RunSummary& s, size_t max_lines) {
     int allowed = s.total_allowed();
     std::string out = "awf-net run " + name + ": " + std::to_string(allowed) +
                       (allowed == 1 ? " request" : " requests") + " allowed, " +
                       std::to_string(s.total_denied()) + " denied\n";
-    for (const auto& [host, n] : s.allowed)
-        out += "  allowed  " + host + " (" + std::to_string(n) + ")\n";
-    for (const auto& [host, n] : s.denied)
-        out += "  denied   " + host + " (" + std::to_string(n) + ")\n";
+    list(out, "allowed  ", s.allowed, max_lines);
+    list(out, "denied   ", s.denied, max_lines);
     int packets = 0;
     for (const auto& kv : s.denied_packets)
         packets += kv.second;
     if (packets > 0) out += "  " + std::to_string(packets) + " packets denied by the policy:\n";
-    for (const auto& [where, n] : s.denied_packets)
-        out += "  denied   " + where + " (" + std::to_string(n) + ")\n";
+    list(out, "denied   ", s.denied_packets, max_lines);
     return out;
 }
 

@@ -438,8 +438,12 @@ kernel::Table lower(const model::Table& t) {
         case model::Hook::prerouting:
             kc.hooknum = NF_INET_PRE_ROUTING;
             break;
+        case model::Hook::forward:
+            kc.hooknum = NF_INET_FORWARD;
+            break;
         default:
-            throw std::logic_error("the planner makes input, output and prerouting chains only");
+            throw std::logic_error(
+                "the planner makes input, output, prerouting and forward chains only");
         }
         kc.priority = c.priority;
         kc.policy = c.policy == model::VerdictCode::accept ? NF_ACCEPT : NF_DROP;

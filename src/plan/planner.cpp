@@ -181,6 +181,63 @@ uint32_t u32_of(const IpAddr& a) {
 
 } // namespace
 
+model::Table plan_host_link(const HostLinkInputs& in) {
+    Table t;
+    t.name = in.table;
+    t.comment = "awf-net " AWF_VERSION " host end of a sandbox's link";
+    t.sets.push_back(addr_set("link_host_v4", Family::v4, {in.host_addr}));
+    Set services{"link_services_v4", {KeyType::ipv4_addr, KeyType::inet_service}, true, {}};
+    PortSet ports = in.services;
+    if (in.intercept) {
+        ports.add({in.intercept_http_port, in.intercept_http_port});
+        ports.add({in.intercept_tls_port, in.intercept_tls_port});
+    }
+    for (auto pr : ports.ranges())
+        services.elements.push_back({field_of(in.host_addr), field_of_port(pr.first, pr.last)});
+    t.sets.push_back(std::move(services));
+    t.sets.push_back(dns_set("link_dns_v4", Family::v4, {in.host_addr}));
+    const Match from_link = eq(Field::meta_iif, in.ifindex);
+
+    Chain pre{"nat_prerouting", ChainType::nat,      Hook::prerouting,
+              kNatPriority,     VerdictCode::accept, {}};
+    pre.rules.push_back(rule("link: to the host end",
+                             {from_link, in_set({Field::ip_daddr}, "link_host_v4"), Counter{},
+                              accept}));
+    if (in.intercept) {
+        t.sets.push_back(port_set("link_web_ports", in.web_ports));
+        t.sets.push_back(port_set("link_tls_ports", in.intercept_tls_ports));
+        pre.rules.push_back(rule("link: tls to squid's intercept port",
+                                 {from_link, eq(Field::meta_nfproto, NFPROTO_IPV4),
+                                  in_set({Field::tcp_dport}, "link_tls_ports"), Counter{},
+                                  Redirect{in.intercept_tls_port}}));
+        pre.rules.push_back(rule("link: web to squid's intercept port",
+                                 {from_link, eq(Field::meta_nfproto, NFPROTO_IPV4),
+                                  in_set({Field::tcp_dport}, "link_web_ports"), Counter{},
+                                  Redirect{in.intercept_http_port}}));
+    }
+    Chain input{"filter_input", ChainType::filter, Hook::input, 0, VerdictCode::accept, {}};
+    input.rules = {
+        rule("link: established",
+             {from_link, any_bit(Field::ct_state, kCtEstablished | kCtRelated), Counter{},
+              accept}),
+        rule("link: services",
+             {from_link, in_set({Field::ip_daddr, Field::tcp_dport}, "link_services_v4"),
+              Counter{}, accept}),
+        rule("link: dns",
+             {from_link,
+              in_set({Field::ip_daddr, Field::meta_l4proto, Field::th_dport}, "link_dns_v4"),
+              Counter{}, accept}),
+        rule("link: anything else", {from_link, Counter{}, drop}),
+    };
+    Chain fwd{"filter_forward", ChainType::filter, Hook::forward, 0, VerdictCode::accept, {}};
+    fwd.rules = {
+        rule("link: nothing forwarded from it", {from_link, Counter{}, drop}),
+        rule("link: nothing forwarded to it", {eq(Field::meta_oif, in.ifindex), Counter{}, drop}),
+    };
+    t.chains = {std::move(pre), std::move(input), std::move(fwd)};
+    return t;
+}
+
 model::Table plan(const PlanInputs& in, std::string_view key) {
     if (in.proxy_role) return plan_proxy(in, key);
     Table t;

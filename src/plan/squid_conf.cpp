@@ -161,6 +161,8 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
     s += "shutdown_lifetime 0 seconds\n";
     s += "forwarded_for delete\n";
     s += "httpd_suppress_version_string on\n";
+    // Its ICMP helper outlives a Squid that is killed, and measures nothing awf-net reads.
+    s += "pinger_enable off\n";
     if (!paths.dns.empty()) {
         s += "dns_nameservers";
         for (const auto& a : paths.dns)
@@ -176,7 +178,14 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
     Acls allow = domain_acls("allow", p.domains.allow, "dstdomain", "dstdom_regex");
     Acls block = domain_acls("block", p.domains.block, "dstdomain", "dstdom_regex");
     s += allow.text + block.text;
+    // Where an allowed name may resolve but a proxy must never go: the host itself, a cloud's
+    // metadata service. Checked on the address Squid connects to, CONNECT included.
+    s += "acl awf_internal dst 127.0.0.0/8 0.0.0.0/8 169.254.0.0/16 ::1/128 ::/128 fe80::/10";
+    for (const auto& c : paths.internal)
+        s += " " + c.str();
+    s += "\n";
     s += "acl CONNECT method CONNECT\n";
+    s += "acl awf_plain_http proto HTTP\n";
     // The ports the sandbox's policy sends to Squid: web ports and the host ports.
     PortSet web = PortSet{{80, 80}};
     web.add({443, 443});
@@ -190,14 +199,16 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
     if (p.intercept) s += squid_intercept_lines(p, paths);
     s += "http_access deny !awf_web_ports\n";
     s += "http_access deny awf_ip_host\n";
+    s += "http_access deny awf_internal\n";
     for (const auto& n : block.http)
         s += "http_access deny !CONNECT " + n + "\n";
     for (const auto& n : block.https)
         s += "http_access deny CONNECT " + n + "\n";
     for (const auto& n : block.any)
         s += "http_access deny " + n + "\n";
+    // http://name: plain HTTP only; a proxy-aware GET https://name is Squid speaking TLS.
     for (const auto& n : allow.http)
-        s += "http_access allow !CONNECT " + n + "\n";
+        s += "http_access allow !CONNECT awf_plain_http " + n + "\n";
     for (const auto& n : allow.https)
         s += "http_access allow CONNECT " + n + "\n";
     for (const auto& n : allow.any)

@@ -22,10 +22,12 @@ std::vector<std::string> bwrap_argv(const ProcessSandbox& s) {
     add({"--ro-bind", "/proc/sys", "/proc/sys"});
     for (const auto& d : s.hidden)
         add({"--tmpfs", d});
+    for (const auto& d : s.private_homes)
+        add({"--tmpfs", d});
     for (const auto& [src, dst] : s.read_only_files)
         add({"--ro-bind", src, dst});
     for (const auto& w : s.writable)
-        add({"--bind", w, w});
+        add({"--bind-fd", std::to_string(w.fd), w.dest});
     if (!s.cwd.empty()) add({"--chdir", s.cwd});
     if (s.seccomp_fd >= 0) add({"--seccomp", std::to_string(s.seccomp_fd)});
     add({"--cap-drop", "ALL"});

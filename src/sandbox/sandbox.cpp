@@ -19,6 +19,7 @@
 #include <linux/close_range.h>
 #include <linux/keyctl.h>
 #include <linux/nsfs.h>
+#include <linux/openat2.h>
 #include <memory>
 #include <pwd.h>
 #include <sched.h>
@@ -105,7 +106,7 @@ bool user_namespaces_allowed(const Outside& who) {
 }
 
 Fd seccomp_program() {
-    auto filter = terminal_injection_filter();
+    auto filter = command_syscall_filter();
     // Inherited by bubblewrap (no close-on-exec), which reads it whole.
     Fd fd(static_cast<int>(::syscall(SYS_memfd_create, "awf-net-seccomp", 0)));
     if (!fd) throw step_failed("memfd_create");
@@ -116,22 +117,40 @@ Fd seccomp_program() {
     return fd;
 }
 
-// A --writable path that is, holds or lies in a hidden directory would uncover it again.
-void refuse_uncovering(const std::vector<std::string>& writable,
-                       const std::vector<std::string>& hidden) {
-    auto within = [](const std::string& inner, const std::string& outer) {
-        return inner == outer || outer == "/" ||
-               (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-                inner[outer.size()] == '/');
-    };
+bool within(const std::string& inner, const std::string& outer) {
+    return inner == outer || outer == "/" ||
+           (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+            inner[outer.size()] == '/');
+}
+
+// Each --writable path, opened once: its canonical path, then that path again with no symbolic
+// link allowed anywhere on it, so the descriptor is the checked directory. bubblewrap mounts
+// the descriptor (--bind-fd): a path re-resolved later could have been swapped meanwhile (by
+// another sandbox writing the parent) for a link to a hidden directory. A path that is, holds
+// or lies in a hidden directory would uncover it again: refused.
+std::vector<std::pair<Fd, std::string>> open_writable(const std::vector<std::string>& writable,
+                                                      const std::vector<std::string>& hidden) {
+    std::vector<std::pair<Fd, std::string>> out;
     for (const auto& w : writable) {
         std::unique_ptr<char, void (*)(void*)> real(::realpath(w.c_str(), nullptr), std::free);
-        std::string r = real ? real.get() : w;
+        if (!real) throw input_error("--writable", w, std::strerror(errno));
+        std::string r = real.get();
         for (const auto& h : hidden)
             if (within(r, h) || within(h, r))
                 throw input_error("--writable", w,
                                   "would uncover " + h + ", which the command must not reach");
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+        Fd fd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, r.c_str(), &how, sizeof how)));
+        if (!fd)
+            throw input_error("--writable", w,
+                              errno == ELOOP ? "changed while it was checked (a symbolic link "
+                                               "appeared on its path)"
+                                             : std::strerror(errno));
+        out.emplace_back(std::move(fd), r);
     }
+    return out;
 }
 
 // The target's network namespace must belong to awf-net's own user namespace: one that a user
@@ -240,8 +259,10 @@ void enter_sandbox_and_exec(const SandboxSpec& spec) {
     }
     box.read_only_files = netns_etc_files(spec.target);
     box.hidden = existing_directories(sensitive_directories());
-    refuse_uncovering(spec.writable, sensitive_directories());
-    box.writable = spec.writable;
+    box.private_homes = existing_directories(home_directories());
+    auto writable = open_writable(spec.writable, sensitive_directories());
+    for (const auto& [fd, dest] : writable)
+        box.writable.push_back({fd.get(), dest});
     Fd seccomp = seccomp_program();
     box.seccomp_fd = seccomp.get();
     box.command = spec.command;
@@ -254,6 +275,8 @@ void enter_sandbox_and_exec(const SandboxSpec& spec) {
     if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
         throw step_failed("close descriptors on exec");
     if (::fcntl(seccomp.get(), F_SETFD, 0) != 0) throw step_failed("keep the seccomp program");
+    for (const auto& [fd, dest] : writable)
+        if (::fcntl(fd.get(), F_SETFD, 0) != 0) throw step_failed("keep " + dest + " open");
     // A session keyring of its own: the caller's keys are not the command's.
     if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0)
         throw step_failed("join a new session keyring");

@@ -99,6 +99,20 @@ out=$(cd "$work" && "${RUN[@]}" -q --allow-domains allowed.test -- sh -c 'echo h
 expect_eq "-q: no summary; /etc read-only" "$out" ro
 expect_eq "... and the current directory writable" "$(cat "$work/here" 2>/dev/null)" hi
 
+# What the helper review found, each closed: no set-id file is left in the writable directory;
+# home directories (the caller's sockets) are out of sight; an allowed name that resolves to
+# the host reaches nothing of it through Squid.
+out=$(cd "$work" && "${RUN[@]}" -q --allow-domains allowed.test -- sh -c 'cp /usr/bin/id ./sid; chmod 4755 ./sid 2>/dev/null && echo chmod-ok || echo chmod-refused; ls -A /root | wc -l' 2>&1)
+expect_eq "no set-user-ID file can be made in the writable directory; /root is empty inside" "$(echo $out)" "chmod-refused 0"
+[[ -e "$work/sid" && ! -u "$work/sid" ]] && pass "... the copy is there, without the bit" || fail "... the copy is there, without the bit" "$(ls -l "$work/sid" 2>&1)"
+on_host setsid python3 -m http.server 80 --bind 127.0.0.1 --directory "$work" >/dev/null 2>&1 < /dev/null &
+loop_srv=$!
+for _ in $(seq 50); do on_host curl -s -m 1 -o /dev/null http://127.0.0.1/ && break; sleep 0.1; done
+expect_eq "the host's loopback server answers on the host" "$(on_host curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1/)" 200
+expect_eq "an allowed name resolving to the host's loopback: Squid refuses (403)" \
+    "$("${RUN[@]}" -q --allow-domains loop.test -- curl -s -m 5 -o /dev/null -w '%{http_code}' http://loop.test/ 2>&1)" 403
+kill "$loop_srv" 2>/dev/null; wait "$loop_srv" 2>/dev/null
+
 # Signals: COMMAND's own death by a signal is 128+N; a TERM to awf-net reaches COMMAND.
 expect_exit "a COMMAND killed by TERM: 143" 143 "${RUN[@]}" -q --allow-domains allowed.test -- sh -c 'kill -TERM $$'
 nsenter --net="/run/netns/$host" "${AS_USER[@]}" "$AWF" run --dns-servers 203.0.113.53 -q --name "sig$p" --allow-domains allowed.test -- \

@@ -79,4 +79,9 @@ ApplyResult apply_on(NetlinkSocket& nf, const ResolvedPolicy& policy, const std:
 // Removes the table; absent is not an error. Returns whether there was one.
 bool remove_table(const std::string& table, const Target& target);
 
+// A table in the namespace awf-net itself runs in: only the host side of a sandbox's link
+// (plan_host_link), which its caller names, makes and removes. Create-or-replace, one batch.
+ApplyResult apply_host_table(const model::Table& planned);
+bool remove_host_table(const std::string& table);
+
 } // namespace awf

@@ -22,7 +22,8 @@ RunSummary summarise_access_text(std::string_view text);
 RunSummary summarise_access_log(const std::string& path); // a missing file: nothing happened
 
 // "awf-net run NAME: 3 requests allowed, 1 denied\n  allowed  github.com (3)\n ..."
-std::string format_summary(const std::string& name, const RunSummary& s);
+// At most `max_lines` names per kind, the busiest first; the rest counted in one line.
+std::string format_summary(const std::string& name, const RunSummary& s, size_t max_lines = 40);
 
 // One line of --audit-log: a JSON object with timestamp (ISO 8601 UTC), event, _schema, then
 // the event's fields; `time` orders the lines.

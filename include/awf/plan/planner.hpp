@@ -36,6 +36,24 @@ struct Recorded {
 };
 std::optional<Recorded> parse_table_comment(const std::string& comment);
 
+// The wall on the host's end of a sandbox's link (run.md), in the namespace awf-net runs in:
+// from that link only the services at the link's own address (Squid's ports, the resolver,
+// host ports the policy allows) and replies; nothing forwarded from or to it; with
+// interception, web traffic to anywhere else redirected to Squid's intercept ports. Every rule
+// matches the link's interface, so nothing else of the host's traffic meets it.
+struct HostLinkInputs {
+    std::string table;
+    uint32_t ifindex = 0; // the host's end of the link
+    IpAddr host_addr;     // its address: the sandbox's gateway, where Squid and DNS listen
+    PortSet services;     // TCP ports accepted at host_addr (Squid's, allowed host ports)
+    bool intercept = false;
+    PortSet web_ports;           // redirected to intercept_http_port
+    PortSet intercept_tls_ports; // redirected to intercept_tls_port (a subset of web_ports)
+    uint16_t intercept_http_port = 3129;
+    uint16_t intercept_tls_port = 3130;
+};
+model::Table plan_host_link(const HostLinkInputs& in);
+
 model::Table plan(const PlanInputs& in, std::string_view key = {});
 inline model::Table plan(const ResolvedPolicy& r) {
     return plan(derive(r), r.digest_key);

@@ -24,6 +24,10 @@ struct SquidConfPaths {
     // Who may use this Squid at all (src ACL); empty: anyone who reaches its port. A run's
     // Squid serves its sandbox only, whatever else can route to the host end of the link.
     std::vector<Cidr> clients;
+    // Destinations Squid never connects to, beyond those it always refuses (loopback, 0/8,
+    // link-local, the unspecified and IPv6 loopback and link-local): a run adds the host's own
+    // addresses, so an allowed name that resolves to the host reaches nothing of it.
+    std::vector<Cidr> internal;
 };
 
 // The access log's format, one request per line, space-separated (Squid's logformat

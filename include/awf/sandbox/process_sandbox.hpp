@@ -24,8 +24,18 @@ struct ProcessSandbox {
     uid_t uid = 0;
     gid_t gid = 0;
     std::vector<std::pair<std::string, std::string>> read_only_files; // source, destination
-    std::vector<std::string> hidden;   // directories replaced by an empty tmpfs
-    std::vector<std::string> writable; // bound read-write, after everything else
+    std::vector<std::string> hidden; // directories replaced by an empty tmpfs
+    // The same, but --writable paths (the current directory) inside them are bound back: home
+    // directories hold the caller's sockets (ssh ControlMaster, an agent, a desktop engine's
+    // docker.sock), which a read-only mount does not stop anyone connecting to.
+    std::vector<std::string> private_homes;
+    // Bound read-write, after everything else: each an open O_PATH descriptor (what was checked
+    // is what is mounted, whatever is renamed meanwhile) and where it goes.
+    struct Writable {
+        int fd = -1;
+        std::string dest;
+    };
+    std::vector<Writable> writable;
     std::string cwd;
     int seccomp_fd = -1; // a BPF program for --seccomp, or -1
     std::vector<std::string> command;
@@ -39,6 +49,10 @@ std::vector<std::string> bwrap_argv(const ProcessSandbox& s);
 // exist are hidden (bubblewrap cannot mount over a missing directory of a read-only tree).
 inline const std::vector<std::string>& sensitive_directories() {
     static const std::vector<std::string> dirs = {"/run", "/var/run", "/var/lib/awf-net"};
+    return dirs;
+}
+inline const std::vector<std::string>& home_directories() {
+    static const std::vector<std::string> dirs = {"/home", "/root"};
     return dirs;
 }
 
