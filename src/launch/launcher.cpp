@@ -10,6 +10,7 @@
 #include "awf/kernel/netns.hpp"
 #include "awf/kernel/nflog.hpp"
 #include "awf/launch/run_summary.hpp"
+#include "awf/plan/planner.hpp"
 #include "awf/plan/squid_conf.hpp"
 #include "awf/sandbox/process_sandbox.hpp"
 
@@ -289,6 +290,10 @@ void wait_listening(const IpAddr& addr, uint16_t port, pid_t keeper, const std::
     throw failed("start " + what, "not listening after 20 s; see " + log);
 }
 
+std::string host_table_name(const std::string& run) {
+    return "awf_link_" + run;
+}
+
 bool link_exists(const std::string& name) {
     return ::if_nametoindex(name.c_str()) != 0;
 }
@@ -301,6 +306,12 @@ void take_down(const json& j, pid_t squid_keeper = 0, pid_t resolver_keeper = 0)
     stop(proc_of(j.value("resolver", json())), resolver_keeper);
     const std::string netns = "awf-" + name, link = "awf" + name;
     std::error_code ec;
+    // The host's wall first (in this namespace: the one the run was made in, when gc runs
+    // there too; elsewhere there is none of that name).
+    try {
+        remove_host_table(host_table_name(name));
+    } catch (const Error&) {
+    }
     // Deleting the namespace destroys the sandbox's end of the link, and the pair with it.
     if (fs::exists("/run/netns/" + netns, ec)) try {
             tool({ip_binary(), "netns", "delete", netns});
@@ -610,6 +621,20 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
         write_file("/proc/sys/net/ipv4/conf/" + plan.host_link + "/forwarding", "0\n", 0644);
         write_file("/proc/sys/net/ipv6/conf/" + plan.host_link + "/disable_ipv6", "1\n", 0644);
         tool({ip, "link", "set", plan.host_link, "up"});
+        // The wall on the host's end, before anything listens there.
+        HostLinkInputs wall;
+        wall.table = host_table_name(plan.name);
+        wall.ifindex = ::if_nametoindex(plan.host_link.c_str());
+        wall.host_addr = plan.host_addr;
+        wall.services.add({plan.sandbox_policy.squid_port, plan.sandbox_policy.squid_port});
+        if (plan.sandbox_policy.host_access) {
+            for (const auto& r : plan.sandbox_policy.allow_host_ports.ranges())
+                wall.services.add(r);
+            for (const auto& r : plan.sandbox_policy.host_service_ports.ranges())
+                wall.services.add(r);
+        }
+        if (wall.ifindex == 0) throw failed("find " + plan.host_link, std::strerror(errno));
+        apply_host_table(plan_host_link(wall));
         tool({ip, "-n", plan.netns, "-batch", "-"},
              "link set lo up\naddr add " + plan.sandbox_addr.str() + "/30 dev " +
                  plan.sandbox_link + "\nlink set " + plan.sandbox_link +

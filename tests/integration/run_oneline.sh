@@ -142,6 +142,31 @@ expect_eq "the run's Squid serves its sandbox only (the host asking: 403)" \
     "$(on_host curl -s -m 5 -o /dev/null -w '%{http_code}' -x "http://$squid" http://allowed.test/)" 403
 kill -TERM "$server"; wait "$server"
 
+# The host end's wall holds when the sandbox's own policy is gone (as if COMMAND had somehow
+# gained NET_ADMIN in its namespace): the test removes that table mid-run, then COMMAND tries a
+# host service on the link's address and, through the host, the testbed's other Squid.
+on_host setsid python3 -m http.server 9876 --bind 0.0.0.0 --directory "$work" >/dev/null 2>&1 < /dev/null &
+hostsvc=$!
+for _ in $(seq 50); do on_host curl -s -m 1 -o /dev/null http://127.0.0.1:9876/ && break; sleep 0.1; done
+expect_eq "a host service answers on the host (9876)" "$(on_host curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:9876/)" 200
+expect_eq "the testbed's other Squid answers from the host" "$(on_host curl -s -m 5 -o /dev/null -w '%{http_code}' -x http://172.30.0.10:3128 http://allowed.test/)" 200
+rm -f "$work/go" "$work/wall.out"
+(cd "$work" && nsenter --net="/run/netns/$host" "${AS_USER[@]}" "$AWF" run --dns-servers 203.0.113.53 -q --name "wal$p" --allow-domains allowed.test -- \
+    sh -c 'gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p"); while [ ! -e go ]; do sleep 0.05; done
+           curl -s -m 3 --noproxy "*" -o /dev/null -w "%{http_code} " http://$gw:9876/
+           curl -s -m 3 --noproxy "*" -o /dev/null -w "%{http_code}" -x http://172.30.0.10:3128 http://allowed.test/
+           echo' > "$work/wall.out" 2>&1) &
+waller=$!
+for _ in $(seq 100); do grep -q '"command":{"pid":[1-9]' "/run/awf-net/runs/wal$p/record.json" 2>/dev/null && break; sleep 0.05; done
+case "$(on_host nft list table inet "awf_link_wal$p" 2>&1)" in *"link: anything else"*) pass "a run has its wall on the host end (table inet awf_link_NAME)" ;;
+    *) fail "a run has its wall on the host end" "$(on_host nft list tables)" ;; esac
+ip netns exec "awf-wal$p" nft delete table inet awf && pass "(the sandbox's own table removed by the test)" || fail "remove the sandbox's table"
+touch "$work/go"
+wait "$waller"
+expect_eq "without the sandbox's policy: the host service and the path through the host stay closed" "$(cat "$work/wall.out")" "000 000"
+kill "$hostsvc" 2>/dev/null; wait "$hostsvc" 2>/dev/null
+same_host "the host is as before after the wall test (its table gone too)"
+
 # SIGKILL of awf-net: Squid and COMMAND die with it; gc (or the next run) sweeps the rest.
 nsenter --net="/run/netns/$host" "${AS_USER[@]}" "$AWF" run --dns-servers 203.0.113.53 -q --name "kil$p" --allow-domains allowed.test -- sleep 60 &
 victim=$!

@@ -5,6 +5,8 @@
 #include "awf/base/error.hpp"
 #include "awf/launch/launch_plan.hpp"
 #include "awf/launch/run_summary.hpp"
+#include "awf/plan/nft_text.hpp"
+#include "awf/plan/planner.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -104,15 +106,33 @@ TEST(RunSummary, CountsWhatSquidDecided) {
 }
 
 TEST(RunSummary, AuditLinesAreOneObjectPerRequest) {
-    auto lines = audit_requests("1796307978.276 10.213.0.2 CONNECT allowed.test 443 200 TCP_TUNNEL -\n"
-                                "1796307978.283 10.213.0.2 CONNECT denied.test 443 403 TCP_DENIED -\n"
-                                "1796307978.300 10.213.0.1 - - - 0 NONE_NONE -\n");
+    auto lines =
+        audit_requests("1796307978.276 10.213.0.2 CONNECT allowed.test 443 200 TCP_TUNNEL -\n"
+                       "1796307978.283 10.213.0.2 CONNECT denied.test 443 403 TCP_DENIED -\n"
+                       "1796307978.300 10.213.0.1 - - - 0 NONE_NONE -\n");
     ASSERT_EQ(lines.size(), 2u);
-    EXPECT_EQ(lines[0].json,
-              "{\"_schema\":\"awf-net.audit/1\",\"client\":\"10.213.0.2\",\"decision\":\"allowed\","
-              "\"domain\":\"allowed.test\",\"event\":\"request\",\"method\":\"CONNECT\",\"port\":"
-              "\"443\",\"squid_result\":\"TCP_TUNNEL\",\"status\":\"200\",\"timestamp\":\"2026-12-03T"
-              "14:26:18.276Z\"}");
+    EXPECT_EQ(
+        lines[0].json,
+        "{\"_schema\":\"awf-net.audit/1\",\"client\":\"10.213.0.2\",\"decision\":\"allowed\","
+        "\"domain\":\"allowed.test\",\"event\":\"request\",\"method\":\"CONNECT\",\"port\":"
+        "\"443\",\"squid_result\":\"TCP_TUNNEL\",\"status\":\"200\",\"timestamp\":\"2026-12-03T"
+        "14:26:18.276Z\"}");
     EXPECT_NE(lines[1].json.find("\"decision\":\"denied\""), std::string::npos);
     EXPECT_EQ(iso8601_utc(0.9996), "1970-01-01T00:00:01.000Z");
+}
+
+// The wall on the host's end of a run's link: golden nft text, with and without interception.
+TEST(HostLink, PlansTheHostEndsWall) {
+    HostLinkInputs in;
+    in.table = "awf_link_ci-42";
+    in.ifindex = 7;
+    in.host_addr = *IpAddr::parse("10.213.0.9");
+    in.services.add({3128, 3128});
+    in.services.add({3000, 3010});
+    test::expect_golden("host-link.nft", to_nft_text(plan_host_link(in)));
+    in.intercept = true;
+    in.web_ports.add({80, 80});
+    in.web_ports.add({443, 443});
+    in.intercept_tls_ports.add({443, 443});
+    test::expect_golden("host-link-intercept.nft", to_nft_text(plan_host_link(in)));
 }
