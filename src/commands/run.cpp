@@ -46,6 +46,8 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
         "subnet", po::value<std::string>()->value_name("CIDR"),
         (std::string("the pool of the sandbox's link addresses (default ") + kDefaultRunPool + ")")
             .c_str())("quiet,q", po::bool_switch(), "no summary at exit")(
+        "no-intercept", po::bool_switch(),
+        "serve proxy-aware clients only (default: proxy-unaware ones too, intercepted)")(
         "audit-log", po::value<std::string>()->value_name("FILE"),
         "one JSON object per line for every decision (Squid's requests, denied packets)");
     desc.add(sandbox);
@@ -66,7 +68,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
                                    : "give exactly one of --user USER[:GROUP] and --as-root");
     if (command.empty()) throw Error(ExitCode::invalid_input, "run", "no COMMAND after --");
     if (!target.empty())
-        for (const char* only : {"name", "subnet", "audit-log"})
+        for (const char* only : {"name", "subnet", "audit-log", "no-intercept"})
             if (vm.count(only))
                 throw Error(ExitCode::invalid_input, std::string("--") + only,
                             "only without a TARGET (awf-net builds that sandbox)");
@@ -104,6 +106,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
         req.sandbox = spec;
         req.quiet = vm["quiet"].as<bool>();
         if (vm.count("audit-log")) req.audit_log = vm["audit-log"].as<std::string>();
+        req.intercept = !vm["no-intercept"].as<bool>();
         return launch_and_run(req, ctx.apply_hooks());
     }
     ApplyResult r = apply(resolve_for(policy, target), target, ctx.apply_hooks());

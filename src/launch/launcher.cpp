@@ -58,6 +58,10 @@ constexpr const char* kIp = "/usr/sbin/ip";
 constexpr const char* kIpAlt = "/sbin/ip";
 constexpr const char* kSquid = "/usr/sbin/squid";
 constexpr const char* kDnsmasq = "/usr/sbin/dnsmasq";
+constexpr const char* kOpenssl = "/usr/bin/openssl";
+// Squid's intercept port needs a certificate to start; nothing is ever decrypted, so no client
+// sees it. Made once per host (a fresh key per run would cost most of a run).
+constexpr const char* kSquidCert = "/var/lib/awf-net/squid-tls.pem";
 constexpr size_t kLogRead = 64u << 20; // of Squid's access log, for summary and audit
 constexpr size_t kSummaryLines = 40;   // names per kind in the exit summary
 
@@ -288,6 +292,36 @@ void wait_listening(const IpAddr& addr, uint16_t port, pid_t keeper, const std::
         std::this_thread::sleep_for(std::chrono::milliseconds(3));
     }
     throw failed("start " + what, "not listening after 20 s; see " + log);
+}
+
+void write_file(const std::string& path, const std::string& text, mode_t mode);
+
+// The certificate Squid's https_port needs, made on first use: an EC key (fast), readable by
+// root and Squid's group only.
+std::string squid_certificate(const passwd* proxy_user) {
+    struct stat st {};
+    if (::lstat(kSquidCert, &st) == 0 && S_ISREG(st.st_mode)) return kSquidCert;
+    if (::access(kOpenssl, X_OK) != 0)
+        throw Error(ExitCode::internal, "run",
+                    "interception needs openssl to make Squid's "
+                    "certificate once (or give --no-intercept)",
+                    kOpenssl);
+    std::error_code ec;
+    fs::create_directories("/var/lib/awf-net", ec);
+    ::chmod("/var/lib/awf-net", 0755);
+    const std::string tmp = std::string(kSquidCert) + ".new";
+    tool({kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes", "-subj", "/CN=awf-net squid (never shown to a client)", "-days", "3650",
+          "-keyout", tmp, "-out", tmp + ".crt"});
+    std::ifstream key(tmp), crt(tmp + ".crt");
+    std::string pem((std::istreambuf_iterator<char>(crt)), std::istreambuf_iterator<char>());
+    pem.append((std::istreambuf_iterator<char>(key)), std::istreambuf_iterator<char>());
+    ::unlink((tmp + ".crt").c_str());
+    write_file(tmp, pem, 0640);
+    if (proxy_user && ::chown(tmp.c_str(), 0, proxy_user->pw_gid) != 0)
+        throw failed("chown " + tmp, std::strerror(errno));
+    if (::rename(tmp.c_str(), kSquidCert) != 0) throw failed("rename " + tmp, std::strerror(errno));
+    return kSquidCert;
 }
 
 std::string host_table_name(const std::string& run) {
@@ -600,6 +634,7 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
                               "no free /30 left: every one collides with a route, an address or "
                               "another sandbox");
         rec.plan = plan_launch(name, *subnet, req.policy);
+        rec.plan.sandbox_policy.intercept = req.intercept;
         if (::mkdir(rec.plan.dir.c_str(), 0755) != 0)
             throw failed("mkdir " + rec.plan.dir, std::strerror(errno));
         write_record(rec);
@@ -634,6 +669,15 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
                 wall.services.add(r);
         }
         if (wall.ifindex == 0) throw failed("find " + plan.host_link, std::strerror(errno));
+        if (req.intercept) {
+            wall.intercept = true;
+            PortSet web{{80, 80}, {443, 443}};
+            web |= plan.sandbox_policy.allow_host_ports;
+            wall.web_ports = web - plan.sandbox_policy.dangerous_ports;
+            wall.intercept_tls_ports = plan.sandbox_policy.intercept_tls_ports;
+            wall.intercept_http_port = plan.sandbox_policy.intercept_http_port;
+            wall.intercept_tls_port = plan.sandbox_policy.intercept_tls_port;
+        }
         apply_host_table(plan_host_link(wall));
         tool({ip, "-n", plan.netns, "-batch", "-"},
              "link set lo up\naddr add " + plan.sandbox_addr.str() + "/30 dev " +
@@ -661,7 +705,8 @@ int launch_and_run(const LaunchRequest& req, const ApplyHooks& hooks) {
                     paths.internal.push_back(Cidr::of(ia.local, ia.local.is_v4() ? 32 : 128));
         }
         Policy squid_policy = req.policy;
-        squid_policy.intercept = false;
+        squid_policy.intercept = req.intercept;
+        if (req.intercept) paths.tls_cert = squid_certificate(proxy_user);
         write_file(plan.dir + "/squid.conf", squid_conf(squid_policy, paths), 0644);
         rec.squid = spawn({kSquid, "-N", "-f", plan.dir + "/squid.conf"}, plan.dir + "/squid.out",
                           squid_keeper);

@@ -48,7 +48,8 @@ std::optional<Access> parse_access(const std::string& line) {
         return std::nullopt;
     f >> a.sni;
     if (a.method == "-") return std::nullopt;
-    if (a.host == "-" && !a.sni.empty() && a.sni != "-") a.host = a.sni;
+    // Intercepted TLS: the host is the address the client dialled, the name is its SNI.
+    if (!a.sni.empty() && a.sni != "-") a.host = a.sni;
     // Squid's own refusals: its ACLs (DENIED), or a request it could not serve at all (NONE
     // with an error status); an origin's 404 is an allowed request.
     a.denied = a.result.find("DENIED") != std::string::npos ||
@@ -56,11 +57,37 @@ std::optional<Access> parse_access(const std::string& line) {
     return a;
 }
 
+// Intercepted TLS leaves a line at the peek (CONNECT to the address, status 0, NONE_NONE, the
+// SNI) and, when spliced, a second one (TCP_TUNNEL); a terminated connection leaves the first
+// only. So each peek is matched with a later tunnel of the same client and name, and a peek
+// left over is a denial.
+bool is_peek(const Access& a) {
+    return a.method == "CONNECT" && a.status == "0" && a.result.rfind("NONE", 0) == 0 &&
+           !a.sni.empty() && a.sni != "-";
+}
+
 template <typename F> void for_each_access(std::string_view text, F&& f) {
+    std::vector<Access> all;
     std::istringstream in{std::string(text)};
     std::string line;
     while (std::getline(in, line))
-        if (auto a = parse_access(line)) f(*a);
+        if (auto a = parse_access(line)) all.push_back(std::move(*a));
+    std::map<std::pair<std::string, std::string>, int> tunnels;
+    for (const auto& a : all)
+        if (!is_peek(a) && a.method == "CONNECT" && a.sni == a.host && !a.denied)
+            tunnels[{a.client, a.sni}]++;
+    for (auto& a : all) {
+        if (is_peek(a)) {
+            int& left = tunnels[{a.client, a.sni}];
+            if (left > 0) {
+                --left;
+                continue;
+            }
+            a.denied = true;
+            a.result = "TERMINATED";
+        }
+        f(a);
+    }
 }
 
 } // namespace

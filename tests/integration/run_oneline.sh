@@ -55,6 +55,10 @@ timeout 5 bash -c "exec 3<>/dev/tcp/203.0.113.10/22" 2>/dev/null && echo ssh-ope
 echo "dns-foreign-$(/usr/bin/python3 -c "$DNS_QUERY")"
 getent hosts allowed.test | cut -d" " -f1
 getent hosts denied.test >/dev/null && echo dns-denied-resolves || echo dns-denied-nxdomain
+curl -s -m 5 --noproxy "*" http://allowed.test/
+curl -sk -m 5 --noproxy "*" https://allowed.test/
+curl -s -m 5 --noproxy "*" --resolve denied.test:80:203.0.113.10 -o /dev/null -w "%{http_code}\n" http://denied.test/
+curl -sk -m 5 --noproxy "*" --resolve denied.test:443:203.0.113.10 https://denied.test/ | grep -c origin
 exit 7'
 work=$(mktemp -d)
 chmod 777 "$work"
@@ -72,26 +76,34 @@ expect_eq "a bare IP by TLS without the proxy: never the origin" "${got[7]}" 0
 expect_eq "another port (22): closed" "${got[8]}" ssh-closed
 expect_eq "a foreign resolver: closed" "${got[9]}" dns-foreign-closed
 expect_eq "names resolve through the host end's resolver" "${got[10]}" 203.0.113.10
+expect_eq "interception: a proxy-unaware client reaches an allowed name by HTTP" "${got[12]}" "origin 80"
+expect_eq "interception: ... and by TLS (spliced on its SNI)" "${got[13]}" "origin 443"
+expect_eq "interception: a proxy-unaware client never reaches a denied name (HTTP)" "${got[14]}" 403
+expect_eq "interception: ... nor by TLS" "${got[15]}" 0
 expect_eq "... only names the list could admit (no DNS to a name off it)" "${got[11]}" dns-denied-nxdomain
 summary=$(cat "$work/err")
-case "$summary" in *"requests allowed"*"allowed  allowed.test (2)"*"denied   denied.test (2)"*) pass "the exit summary counts by domain" ;;
+case "$summary" in *"requests allowed"*"allowed  allowed.test (4)"*"denied   denied.test (4)"*) pass "the exit summary counts by domain" ;;
     *) fail "the exit summary counts by domain" "$summary" ;; esac
 case "$summary" in *"packets denied by the policy"*"denied   tcp 203.0.113.10:22 ("*) pass "the summary names denied packets by destination" ;;
     *) fail "the summary names denied packets by destination" "$summary" ;; esac
 # The audit log: one valid JSON object per decision, the same counts as the summary.
-audit=$(python3 - "$work/audit.jsonl" <<'PY'
-import json, sys
-lines = open(sys.argv[1]).read().splitlines()
-objs = [json.loads(l) for l in lines]
+audit=$(python3 - "$work/audit.jsonl" "$work/err" <<'PY'
+import json, re, sys
+objs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+summary = open(sys.argv[2]).read()
 ok = all({"timestamp", "event", "_schema"} <= o.keys() and o["timestamp"].endswith("Z") for o in objs)
-req = [o for o in objs if o["event"] == "request"]
-allowed = sum(1 for o in req if o["decision"] == "allowed" and o["domain"] == "allowed.test")
-denied = sum(1 for o in req if o["decision"] == "denied" and o["domain"] == "denied.test")
-ssh = sum(1 for o in objs if o["event"] == "packet" and o["destination"] == "tcp 203.0.113.10:22")
-print(ok, allowed, denied, ssh > 0, [o["timestamp"] for o in objs] == sorted(o["timestamp"] for o in objs))
+counted = {}
+for o in objs:
+    if o["event"] == "request":
+        k = (o["decision"], o["domain"]); counted[k] = counted.get(k, 0) + 1
+said = {(d, n): int(c) for d, n, c in re.findall(r"^  (allowed|denied) +(\S+) \((\d+)\)$", summary, re.M) if "." in n and not n[0].isdigit() or n.startswith("(")}
+same = all(counted.get(k, 0) == v for k, v in said.items() if k[1] in ("allowed.test", "denied.test"))
+both = counted.get(("allowed", "allowed.test"), 0) >= 4 and counted.get(("denied", "denied.test"), 0) >= 3
+ssh = any(o["event"] == "packet" and o["destination"] == "tcp 203.0.113.10:22" for o in objs)
+print(ok, same, both, ssh, [o["timestamp"] for o in objs] == sorted(o["timestamp"] for o in objs))
 PY
 )
-expect_eq "--audit-log: valid objects, 2 allowed and 2 denied requests as summarised, the denied packet, in time order" "$audit" "True 2 2 True True"
+expect_eq "--audit-log: valid objects, the summary's counts, both paths, the denied packet, in time order" "$audit" "True True True True True"
 same_host "the host is as before after a run"
 
 # The caller's directory is writable; the rest of the file system is not.
@@ -154,7 +166,7 @@ rm -f "$work/go" "$work/wall.out"
 (cd "$work" && nsenter --net="/run/netns/$host" "${AS_USER[@]}" "$AWF" run --dns-servers 203.0.113.53 -q --name "wal$p" --allow-domains allowed.test -- \
     sh -c 'gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p"); while [ ! -e go ]; do sleep 0.05; done
            curl -s -m 3 --noproxy "*" -o /dev/null -w "%{http_code} " http://$gw:9876/
-           curl -s -m 3 --noproxy "*" -o /dev/null -w "%{http_code}" -x http://172.30.0.10:3128 http://allowed.test/
+           curl -s -m 3 -o /dev/null -w "%{http_code}" -x http://172.30.0.10:3128 http://allowed.test/
            echo' > "$work/wall.out" 2>&1) &
 waller=$!
 for _ in $(seq 100); do grep -q '"command":{"pid":[1-9]' "/run/awf-net/runs/wal$p/record.json" 2>/dev/null && break; sleep 0.05; done

@@ -136,3 +136,20 @@ TEST(HostLink, PlansTheHostEndsWall) {
     in.intercept_tls_ports.add({443, 443});
     test::expect_golden("host-link-intercept.nft", to_nft_text(plan_host_link(in)));
 }
+
+// Intercepted TLS: a peek line, then a tunnel line when spliced; a peek alone was terminated.
+TEST(RunSummary, InterceptedTlsIsCountedOncePerConnection) {
+    RunSummary s = summarise_access_text(
+        "1.1 10.213.0.2 CONNECT 203.0.113.10 443 0 NONE_NONE allowed.test\n"
+        "1.2 10.213.0.2 CONNECT allowed.test 443 500 TCP_TUNNEL allowed.test\n"
+        "1.3 10.213.0.2 CONNECT 203.0.113.10 443 0 NONE_NONE denied.test\n"
+        "1.4 10.213.0.2 CONNECT allowed.test 443 200 TCP_TUNNEL -\n");
+    EXPECT_EQ(s.allowed.at("allowed.test"), 2);
+    EXPECT_EQ(s.denied.at("denied.test"), 1);
+    EXPECT_EQ(s.total_allowed() + s.total_denied(), 3);
+    auto audit =
+        audit_requests("1.3 10.213.0.2 CONNECT 203.0.113.10 443 0 NONE_NONE denied.test\n");
+    ASSERT_EQ(audit.size(), 1u);
+    EXPECT_NE(audit[0].json.find("\"decision\":\"denied\""), std::string::npos);
+    EXPECT_NE(audit[0].json.find("\"squid_result\":\"TERMINATED\""), std::string::npos);
+}

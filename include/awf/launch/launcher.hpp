@@ -29,6 +29,10 @@ struct LaunchRequest {
     // --audit-log: one JSON object per line for every decision, written when the run ends;
     // opened (created, never through a link) before anything is built.
     std::string audit_log;
+    // Interception (default): proxy-unaware clients' web traffic reaches Squid's intercept
+    // ports, destination intact (the sandbox's policy routes it to the host end, whose wall
+    // redirects it); --no-intercept: proxy-aware clients only.
+    bool intercept = true;
 };
 
 // Returns COMMAND's exit status (128 + N when signal N ended it).
