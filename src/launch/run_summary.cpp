@@ -151,7 +151,7 @@ std::string iso8601_utc(double seconds) {
     if (ms == 1000) ++t, ms = 0;
     tm parts{};
     gmtime_r(&t, &parts);
-    char buf[40];
+    char buf[96]; // the widest ints the format could take: no truncation at any level
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
                   parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, ms);
     return buf;
