@@ -139,6 +139,10 @@ void NflogListener::configure(uint8_t command, bool with_mode) {
                     std::strerror(err));
 }
 
+int NflogListener::fd() const {
+    return mnl_socket_get_fd(sock_.get());
+}
+
 bool NflogListener::wait(std::vector<LogEvent>& out, int timeout_ms, uint64_t& lost) {
     pollfd p{mnl_socket_get_fd(sock_.get()), POLLIN, 0};
     int r = ::poll(&p, 1, timeout_ms);

@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -35,6 +34,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sstream>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -507,23 +507,36 @@ public:
         listener_.emplace(group);
     }
     void start() {
+        wake_ = Fd(::eventfd(0, EFD_CLOEXEC));
+        if (!wake_) throw failed("eventfd", std::strerror(errno));
         thread_ = std::thread([this] {
             std::vector<LogEvent> got;
             uint64_t lost = 0;
-            while (!stop_.load()) {
+            while (true) {
+                pollfd fds[2] = {{listener_->fd(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+                if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
                 got.clear();
                 try {
-                    listener_->wait(got, 100, lost);
+                    // What arrived before the wake-up is read too.
+                    while (listener_->wait(got, 0, lost)) {
+                    }
                 } catch (const Error&) {
                     return;
                 }
-                std::lock_guard<std::mutex> hold(mu_);
-                events_.insert(events_.end(), got.begin(), got.end());
+                {
+                    std::lock_guard<std::mutex> hold(mu_);
+                    events_.insert(events_.end(), got.begin(), got.end());
+                }
+                if (fds[1].revents & POLLIN) return;
             }
         });
     }
     std::vector<LogEvent> finish() {
-        stop_ = true;
+        if (wake_) {
+            uint64_t one = 1;
+            if (::write(wake_.get(), &one, sizeof one) != sizeof one) {
+            }
+        }
         if (thread_.joinable()) thread_.join();
         std::lock_guard<std::mutex> hold(mu_);
         return events_;
@@ -535,7 +548,7 @@ public:
 private:
     std::optional<NflogListener> listener_;
     std::thread thread_;
-    std::atomic<bool> stop_{false};
+    Fd wake_; // written once: the run is over
     std::mutex mu_;
     std::vector<LogEvent> events_;
 };

@@ -38,6 +38,8 @@ public:
     // Waits up to `timeout_ms` (-1: forever) for events; appends what arrived.
     // Returns false on timeout. `lost` counts socket overruns (events the kernel dropped).
     bool wait(std::vector<LogEvent>& out, int timeout_ms, uint64_t& lost);
+    // The socket, for a caller that polls it with other descriptors (then wait(..., 0, ...)).
+    int fd() const;
 
 private:
     void configure(uint8_t command, bool with_mode);
