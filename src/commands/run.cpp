@@ -69,7 +69,7 @@ int cmd_run(const std::vector<std::string>& args, const Context& ctx) {
     if (command.empty()) throw Error(ExitCode::invalid_input, "run", "no COMMAND after --");
     if (!target.empty())
         for (const char* only : {"name", "subnet", "audit-log", "no-intercept"})
-            if (vm.count(only))
+            if (vm.count(only) && !vm[only].defaulted())
                 throw Error(ExitCode::invalid_input, std::string("--") + only,
                             "only without a TARGET (awf-net builds that sandbox)");
     SandboxSpec spec{target, std::nullopt, command, {}};

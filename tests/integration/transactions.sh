@@ -108,7 +108,7 @@ conf=$(mktemp)
 printf 'allow-host-ports = 8080\nnot-a-key = 1\n' > "$conf"
 expect_exit "config file with an unknown key exits 2" 2 "$AWF" apply --netns "$ns" --config "$conf"
 out=$(AWF_ALLOW_HOST_PORTS=3000-3010,0 "$AWF" apply --netns "$ns" --from-env 2>&1)
-expect_eq "bad environment value is one line naming field and value" "$out" 'awf-net: error: --allow-host-ports: "0": out of range 1-65535'
+expect_eq "bad environment value is one line naming the variable, the field and the value" "$out" 'awf-net: error: AWF_ALLOW_HOST_PORTS: --allow-host-ports: "0": out of range 1-65535'
 rm -f "$conf"
 expect_eq "bad input leaves the ruleset byte-identical" "$(ruleset_text "$ns")" "$before"
 
