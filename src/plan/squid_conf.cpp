@@ -93,7 +93,11 @@ std::string port_list(const PortSet& ports) {
 
 } // namespace
 
-std::string squid_intercept_lines(const Policy& p, const SquidConfPaths& paths) {
+namespace {
+
+// `internal`: the complete configuration's awf_internal is defined, and a spliced connection
+// to such an address is refused too.
+std::string intercept_lines(const Policy& p, const SquidConfPaths& paths, bool internal) {
     if (!p.intercept)
         throw input_error("--intercept", "", "squid-conf --fragment is for intercept mode");
     const std::string cert = conf_path("--tls-cert", paths.tls_cert);
@@ -136,8 +140,15 @@ std::string squid_intercept_lines(const Policy& p, const SquidConfPaths& paths) 
     s += "http_access deny awf_intercept_http awf_ip_host\n";
     s += "http_access deny awf_intercept_tls awf_ip_host !awf_step1\n";
     // The TLS port's fake CONNECTs are decided by ssl_bump (splice or terminate) above.
+    if (internal) s += "http_access deny awf_intercept_tls awf_internal\n";
     s += "http_access allow awf_intercept_tls\n";
     return s;
+}
+
+} // namespace
+
+std::string squid_intercept_lines(const Policy& p, const SquidConfPaths& paths) {
+    return intercept_lines(p, paths, false);
 }
 
 std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
@@ -196,10 +207,10 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
     if (!p.intercept) s += "acl awf_ip_host dstdom_regex -n ^[0-9.]+$ ^\\[?[0-9a-fA-F:]+\\]?$\n";
     // Before every other rule, the intercept ports' included.
     if (!paths.clients.empty()) s += "http_access deny !awf_clients\n";
-    if (p.intercept) s += squid_intercept_lines(p, paths);
+    if (p.intercept) s += intercept_lines(p, paths, true);
     s += "http_access deny !awf_web_ports\n";
     s += "http_access deny awf_ip_host\n";
-    s += "http_access deny awf_internal\n";
+
     for (const auto& n : block.http)
         s += "http_access deny !CONNECT " + n + "\n";
     for (const auto& n : block.https)
@@ -207,12 +218,14 @@ std::string squid_conf(const Policy& p, const SquidConfPaths& paths) {
     for (const auto& n : block.any)
         s += "http_access deny " + n + "\n";
     // http://name: plain HTTP only; a proxy-aware GET https://name is Squid speaking TLS.
+    // awf_internal last on each line: a dst ACL needs the name resolved, which only a name the
+    // list allows is worth (a refused one is refused at once, DNS or none).
     for (const auto& n : allow.http)
-        s += "http_access allow !CONNECT awf_plain_http " + n + "\n";
+        s += "http_access allow !CONNECT awf_plain_http " + n + " !awf_internal\n";
     for (const auto& n : allow.https)
-        s += "http_access allow CONNECT " + n + "\n";
+        s += "http_access allow CONNECT " + n + " !awf_internal\n";
     for (const auto& n : allow.any)
-        s += "http_access allow " + n + "\n";
+        s += "http_access allow " + n + " !awf_internal\n";
     s += "http_access deny all\n";
     return s;
 }
